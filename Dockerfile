@@ -13,7 +13,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
-RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+ARG REVISION=unknown
+# klp_exporter_build_info{revision} comes from a REVISION file beside package.json.
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund && printf '%s\n' "${REVISION}" > REVISION
 
 FROM ${BASE_IMAGE}
 ARG VERSION=dev
@@ -26,7 +28,7 @@ LABEL org.opencontainers.image.title="klp_exporter" \
       org.opencontainers.image.base.name="registry.suse.com/bci/nodejs:22"
 ENV NODE_ENV=production
 WORKDIR /app
-COPY --from=build /src/package.json ./package.json
+COPY --from=build /src/package.json /src/REVISION ./
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY packaging/container/healthcheck.mjs ./healthcheck.mjs

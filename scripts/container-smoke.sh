@@ -89,9 +89,10 @@ else
 fi
 
 # 3. build
+REVISION=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
 say "buildah bud (chroot isolation, no pull, docker format)"
 if ! buildah bud --isolation=chroot --pull=never --format docker \
-      --build-arg VERSION=smoke --build-arg REVISION="$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+      --build-arg VERSION=smoke --build-arg REVISION="$REVISION" \
       -t "$IMAGE" "$REPO" >"$WORK/build.log" 2>&1; then
   tail -30 "$WORK/build.log"; die "image build failed"
 fi
@@ -133,6 +134,7 @@ metrics=$(curl -fsS "http://127.0.0.1:$PORT/metrics")
 grep -E '^klp_(livepatch_state|patch_active_version|scrape_collector_success|exporter_build_info)' <<<"$metrics" | sed 's/^/    /'
 grep -q '^klp_livepatch_state{state="patched"} 1$' <<<"$metrics" || die "/metrics lacks klp_livepatch_state{state=\"patched\"} 1"
 if grep -q '^klp_scrape_collector_success{collector="[a-z]*"} 0$' <<<"$metrics"; then die "a collector failed in the container"; fi
+grep -q "^klp_exporter_build_info{.*revision=\"$REVISION\"" <<<"$metrics" || die "build_info does not carry revision $REVISION"
 
 buildah run --isolation=chroot --env KLP_HEALTHCHECK_URL="http://127.0.0.1:$PORT/-/healthy" "$ctr" -- node /app/healthcheck.mjs \
   || die "the image's HEALTHCHECK command failed"
