@@ -159,7 +159,7 @@ export class Scraper {
       const runningLp = kernel && packages ? runningLivepatchPackages(kernel, packages)[0] : undefined;
 
       const sysfsSig = (livepatch?.patches ?? []).map((p) => `${p.name}:${p.enabled}:${p.transition}`).join(',');
-      const klp = await this.cached('klp', this.klp, `${rpmStamp}|${sysfsSig}|${runningLp?.release ?? ''}`, health, deadline, async (ctx) => {
+      const klp = await this.cached('klp', this.klp, `${rpmStamp}|${sysfsSig}|${runningLp?.version}-${runningLp?.release}`, health, deadline, async (ctx) => {
         const data = await collectKlp(ctx, runningLp);
         this.crossCheck(data, livepatch);
         return data;
@@ -169,15 +169,14 @@ export class Scraper {
       if (kernel) {
         const stamps = await Promise.all(LIFECYCLE_PATHS.map((p) => statStamp(rootfsPath(paths, p))));
         const zypperBucket = config.lifecycle.zypper ? Math.floor(this.deps.now() / config.lifecycle.zypperIntervalMs) : 0;
-        const key = `${stamps.join('|')}|${rpmStamp}|${kernel.release}|${zypperBucket}`;
+        const kernelPackage = packages ? runningKernelPackage(kernel, packages) : undefined;
+        // The inputs include what the packages collector found, which may still be refreshing.
+        const inputs = `${runningLp?.version}-${runningLp?.release}|${kernelPackage?.buildTime}`;
+        const key = `${stamps.join('|')}|${rpmStamp}|${kernel.release}|${inputs}|${zypperBucket}`;
         lifecycle = await this.cached('lifecycle', this.lifecycle, key, health, deadline, async (ctx) => ({
           expiry: await collectLifecycle(
             ctx,
-            {
-              candidateNames: livepatchPackageNamesFor(kernel),
-              installed: runningLp,
-              kernelPackage: packages ? runningKernelPackage(kernel, packages) : undefined,
-            },
+            { candidateNames: livepatchPackageNamesFor(kernel), installed: runningLp, kernelPackage },
             config.lifecycle,
             this.zypper,
           ),
