@@ -107,3 +107,29 @@ describe('cached collectors on a fixture host', () => {
     expect(duration).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe('scrape deadlines', () => {
+  let running: RunningExporter | undefined;
+  afterEach(async () => {
+    await running?.close();
+  });
+
+  it('a joining scrape with a shorter Prometheus timeout does not wait for the longer one', async () => {
+    const copy = copyScenario('sles15sp6-patched');
+    running = await startInProcess(copy.scenario, ['--exec.timeout=20s', '--scrape.timeout=10s']);
+    writeFileSync(path.join(copy.scenario.dir, 'cmd/rpm_-qa.sleep'), '5\n');
+    try {
+      const started = Date.now();
+      const slow = fetch(`${running.url}/metrics`); // no header: waits up to 10s for the first rpm
+      await new Promise((r) => setTimeout(r, 100));
+      const fast = await fetch(`${running.url}/metrics`, { headers: { 'X-Prometheus-Scrape-Timeout-Seconds': '1.5' } });
+      const text = await fast.text();
+      expect(Date.now() - started).toBeLessThan(2500);
+      expect(text).toContain('klp_scrape_collector_success{collector="packages"} 0');
+      expect(text).toContain('klp_livepatch_state{state="patched"} 1');
+      await slow;
+    } finally {
+      rmSync(copy.base, { recursive: true, force: true });
+    }
+  });
+});
