@@ -1,8 +1,9 @@
 // The HTTP interface: "/" (landing page), "/-/healthy", the telemetry path, and, when enabled,
 // POST "/-/reload". Only GET and HEAD elsewhere; everything else is 404 or 405. Never listens
-// by itself (see main.ts), so tests can drive it directly.
+// by itself (see main.ts), so tests can drive it directly. Basic auth and TLS wrap the whole app
+// in src/web/ (createWebServer).
 
-import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import { readBuildInfo } from '../build-info.js';
 import type { Exporter } from '../exporter.js';
 import type { Logger } from '../log.js';
@@ -13,8 +14,6 @@ export interface AppOptions {
   readonly log: Logger;
   /** Called by POST /-/reload (only routed when --web.enable-lifecycle). Resolves to an error message or undefined. */
   readonly reload?: () => Promise<string | undefined>;
-  /** Runs before every route except /-/healthy (basic auth). */
-  readonly auth?: RequestHandler;
 }
 
 const SECURITY_HEADERS: Record<string, string> = {
@@ -60,8 +59,6 @@ export function createApp(opts: AppOptions): express.Express {
   app.all('/-/healthy', only(['GET', 'HEAD']), noBody, (_req, res) => {
     res.set(SECURITY_HEADERS).type('text/plain').send('Healthy\n');
   });
-
-  if (opts.auth) app.use(opts.auth);
 
   let inflight = 0;
   const metricsPath = exporter.config.web.telemetryPath;
