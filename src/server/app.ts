@@ -41,6 +41,9 @@ export function createApp(opts: AppOptions): express.Express {
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', false);
+  // Exactly the configured paths: Express matches "/METRICS" and "/metrics/" otherwise.
+  app.set('case sensitive routing', true);
+  app.set('strict routing', true);
 
   const only = (methods: string[]) => (req: Request, res: Response, next: NextFunction) => {
     if (methods.includes(req.method)) return next();
