@@ -52,7 +52,9 @@ export function createApp(opts: AppOptions): express.Express {
   const noBody = (req: Request, res: Response, next: NextFunction) => {
     const len = req.get('Content-Length');
     if ((len !== undefined && len !== '0') || req.get('Transfer-Encoding') !== undefined) {
-      res.status(413).type('text/plain').send('Request bodies are not accepted\n');
+      // Close the connection: a body that is announced but never sent must not keep it open
+      // until the request timeout, and what follows a refused body is not read as a request.
+      res.set('Connection', 'close').status(413).type('text/plain').send('Request bodies are not accepted\n');
       req.resume();
       return;
     }

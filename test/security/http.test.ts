@@ -73,6 +73,26 @@ describe('HTTP surface (in process)', () => {
     expect(await res.text()).toBe('');
   });
 
+  it.each([
+    ['Content-Length', 'Content-Length: 5\r\n\r\nhello'],
+    ['chunked', 'Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n'],
+  ])('a request body (%s) is refused with 413 and the connection closed', async (_n, rest) => {
+    for (const p of ['/', '/metrics', '/-/healthy']) {
+      const started = Date.now();
+      const res = await raw(r.url, `GET ${p} HTTP/1.1\r\nHost: x\r\n${rest}`);
+      expect(res).toMatch(/^HTTP\/1\.1 413 /);
+      expect(Date.now() - started).toBeLessThan(2000);
+    }
+  });
+
+  it('a body that is announced but never sent gets 413 at once and the connection is closed', async () => {
+    const started = Date.now();
+    const res = await raw(r.url, 'GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n');
+    expect(res).toMatch(/^HTTP\/1\.1 413 /);
+    expect(res).toMatch(/\r\nConnection: close\r\n/i);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
   it('the landing page carries the security headers', async () => {
     const res = await fetch(`${r.url}/`);
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
