@@ -92,8 +92,9 @@ export function createApp(opts: AppOptions): express.Express {
   if (exporter.config.web.enableLifecycle && opts.reload) {
     const reload = opts.reload;
     app.all('/-/reload', only(['POST', 'PUT']), async (_req, res) => {
+      // The reason (it names files) is in the log, not in the answer.
       const error = await reload();
-      if (error) res.status(500).type('text/plain').send(`Failed to reload config: ${error}\n`);
+      if (error) res.status(500).type('text/plain').send('Failed to reload config; see the exporter log.\n');
       else res.type('text/plain').send('Reloaded\n');
     });
   }

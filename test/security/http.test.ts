@@ -148,6 +148,19 @@ describe('errors never echo internals', () => {
       await srv.close();
     }
   });
+
+  it('a failed reload answers 500 without the config error (which names files); the log has it', async () => {
+    const srv = await serve({ reloadError: `/etc/klp_exporter/config.yml: unknown key web.secret` });
+    try {
+      const res = await fetch(`${srv.url}/-/reload`, { method: 'POST' });
+      expect(res.status).toBe(500);
+      const body = await res.text();
+      expect(body).not.toContain('/etc/klp_exporter');
+      expectNoInternals(body);
+    } finally {
+      await srv.close();
+    }
+  });
 });
 
 describe('request size limits (real process)', () => {
