@@ -7,7 +7,7 @@
 // "Unreadable" is real: as root every file is readable, so that part runs the built exporter as
 // nobody (setpriv) against a copy of the host with the file at mode 000.
 
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect, it } from '@jest/globals';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
@@ -105,19 +105,27 @@ function breakFile(root: string, rel: string, mode: Mode): void {
   }
 }
 
-let hosts: string;
+// Created at load time: concurrent tests start before beforeAll hooks run.
+const hosts = mkdtempSync(path.join(os.tmpdir(), 'klp-broken-'));
+chmodSync(hosts, 0o755); // nobody must reach the copies
 let copies = 0;
-/** A fresh copy of the host (commands still point at the fake tool, by absolute path). */
+/**
+ * A fresh copy of the host. Its rpm and klp replay the same recordings as the fake tool, but as
+ * two-line shell scripts: starting Node.js three times per case was most of this suite's time.
+ */
 function copyHost(): Scenario {
   const name = `${HOST}-${++copies}`;
   cpSync(path.join(HOSTS, HOST), path.join(hosts, name), { recursive: true });
-  return loadScenario(name, hosts);
+  const s = loadScenario(name, hosts);
+  const tool = (t: string, body: string) => {
+    rmSync(path.join(s.bin, t));
+    writeFileSync(path.join(s.bin, t), `#!/bin/sh\ncd '${path.join(s.dir, 'cmd')}' || exit 99\n${body}\n`, { mode: 0o755 });
+  };
+  tool('rpm', 'exec cat rpm_-qa.out');
+  tool('klp', 'case "$1" in status) exec cat klp_status.out ;; -v) exec cat klp_-v_patches.out ;; esac; exit 99');
+  return s;
 }
 
-beforeAll(() => {
-  hosts = mkdtempSync(path.join(os.tmpdir(), 'klp-broken-'));
-  chmodSync(hosts, 0o755); // nobody must reach the copies
-});
 afterAll(() => rmSync(hosts, { recursive: true, force: true }));
 
 const failedCollectors = (s: Samples) =>
@@ -165,20 +173,28 @@ async function scrape(url: string): Promise<{ samples: Samples; ms: number }> {
   return { samples: parseExposition(text), ms };
 }
 
+/** The scrape of the intact host, taken once (memoized: the concurrent cases share it). */
+function once(take: () => Promise<Samples>): () => Promise<Samples> {
+  let p: Promise<Samples> | undefined;
+  return () => (p ??= take().then((samples) => {
+    expect(failedCollectors(samples)).toEqual([]);
+    return samples;
+  }));
+}
+
 describe(`broken files on ${HOST}`, () => {
-  let intact: Samples;
-  beforeAll(async () => {
+  const intactScrape = once(async () => {
     const running = await startInProcess(copyHost());
     try {
-      intact = (await scrape(running.url)).samples;
+      return (await scrape(running.url)).samples;
     } finally {
       await running.close();
     }
-    expect(failedCollectors(intact)).toEqual([]);
   });
 
   const cases = FILES.flatMap(({ file, fails }) => (['garbage', 'empty', 'directory', 'symlink loop', 'fifo'] as const).map((mode) => [file, mode, fails] as const));
-  it.each(cases)('%s: %s', async (file, mode, fails) => {
+  it.concurrent.each(cases)('%s: %s', async (file, mode, fails) => {
+    const intact = await intactScrape();
     const s = copyHost();
     breakFile(s.root, file, mode);
     const running = await startInProcess(s);
@@ -198,18 +214,17 @@ describe(`broken files on ${HOST}`, () => {
 });
 
 describe(`unreadable files on ${HOST}, exporter running as nobody`, () => {
-  let intact: Samples;
-  beforeAll(async () => {
+  const intactScrape = once(async () => {
     const p = await startAsNobody(scenarioArgs(copyHost()));
     try {
-      intact = (await scrape(p.url)).samples;
+      return (await scrape(p.url)).samples;
     } finally {
       await p.stop();
     }
-    expect(failedCollectors(intact)).toEqual([]);
   });
 
-  it.each(FILES.map(({ file, fails }) => [file, fails] as const))('%s: permission denied', async (file, fails) => {
+  it.concurrent.each(FILES.map(({ file, fails }) => [file, fails] as const))('%s: permission denied', async (file, fails) => {
+    const intact = await intactScrape();
     const s = copyHost();
     breakFile(s.root, file, 'unreadable');
     const p = await startAsNobody(scenarioArgs(s));

@@ -5,7 +5,7 @@
 // reported: klp_scrape_collector_success 0 and a log line that says what happened. Scrapes never
 // wait longer than their deadline.
 
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, cpSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -13,11 +13,9 @@ import path from 'node:path';
 import { parseExposition } from '../helpers/exposition.js';
 import { HOSTS, loadScenario, startInProcess, type RunningExporter, type Scenario } from '../helpers/fixture-host.js';
 
-let dir: string;
+// Created at load time: concurrent tests start before beforeAll hooks run.
+const dir = mkdtempSync(path.join(os.tmpdir(), 'klp-cmds-'));
 let copies = 0;
-beforeAll(() => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'klp-cmds-'));
-});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A copy of `host` whose `tool` is the shell script `body` (with a unique marker in argv). */
@@ -79,7 +77,7 @@ describe('misbehaving rpm (packages collector)', () => {
     ['exits 0 with garbage', (m) => `# ${m}\nhead -c 4096 /dev/urandom; exit 0`, /rpm .*-qa.*: line 1: /],
     ['exits non-zero with a useful stderr', (m) => `# ${m}\necho "error: cannot open Packages database in /var/lib/rpm" >&2; exit 1`, /exited with code 1: error: cannot open Packages database in \/var\/lib\/rpm/],
   ];
-  it.each(cases)('%s: killed or cut, reported, nothing left behind', async (_name, body, reason) => {
+  it.concurrent.each(cases)('%s: killed or cut, reported, nothing left behind', async (_name, body, reason) => {
     const { s, marker } = hostWithTool('sles15sp6-patched', 'rpm', body);
     const r = await startInProcess(s, LIMITS);
     try {
