@@ -106,7 +106,8 @@ describe(`load (${SOAK ? 'soak' : 'short'})`, () => {
       await afterWrk();
       const RPM_SECONDS = 6;
       const s = host();
-      const p = await startProcess(scenarioArgs(s, ['--web.max-requests=1024']), await freePort());
+      // The exec deadline is above RPM_SECONDS: the refresh is slow, not failed.
+      const p = await startProcess(scenarioArgs(s, ['--web.max-requests=1024', '--exec.timeout=10s']), await freePort());
       try {
         const url = `${p.url}/metrics`;
         const first = await burst(url, 1); // waits for the first (fast) rpm run
