@@ -82,7 +82,7 @@ describe(`load (${SOAK ? 'soak' : 'short'})`, () => {
         // Announced bodies that never come: refused and closed right away.
         for (const c of bodies) {
           expect(c.received()).toMatch(/^HTTP\/1\.1 413 /);
-          expect(c.closedAfterMs()).toBeLessThan(2000);
+          expect(c.closedAfterMs()).toBeLessThan(5000); // (from connect, under load; the request timeout is 60 s)
         }
         // Trickled headers: closed by the headers timeout (10 s, checked every second).
         const until = Date.now() + 14_000;
