@@ -55,7 +55,10 @@ async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: W
 
   const app = createApp({ exporter, log, reload });
   // --web.config.file: TLS, client certificates, basic auth (all paths but /-/healthy) and headers; see src/web/.
-  const server = createWebServer(app, webConfig, { requestTimeoutMs: 60_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 30_000 });
+  // maxConnections: room for a burst of 1,000 concurrent scrapes (issue 6); createWebServer's
+  // default of 256 reset the 257th connection without an answer. Node raises the file descriptor
+  // soft limit to the hard one at start-up, so this leaves plenty for files and pipes.
+  const server = createWebServer(app, webConfig, { requestTimeoutMs: 60_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 30_000, maxConnections: 1024 });
   server.maxHeadersCount = 100;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
