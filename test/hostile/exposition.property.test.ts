@@ -105,8 +105,8 @@ describe('hostile label values in the exposition', () => {
     );
   });
 
-  it('a sample of 300 renders passes promtool check metrics', async () => {
-    const texts = await Promise.all(fc.sample(snapshot, { numRuns: 300, seed: 42 }).map((s) => renderMetrics(s, derive(s), OPTS)));
+  it('a sample of 200 renders passes promtool check metrics', async () => {
+    const texts = await Promise.all(fc.sample(snapshot, { numRuns: 200, seed: 42 }).map((s) => renderMetrics(s, derive(s), OPTS)));
     const all = texts.map((t, i) => t.replace(/^(# (?:HELP|TYPE) )?klp_/gm, `$1k${i}_`)).join('');
     const { status, problems } = checkMetrics(all);
     // Lint findings are about names and units, which are fixed; a parse error is a failure.

@@ -53,11 +53,11 @@ describe('a patch directory that comes and goes during scrapes', () => {
 
     const running = await startInProcess(s);
     try {
-      const race = racer(staged, path.join(lp, EXTRA), 3000);
+      const race = racer(staged, path.join(lp, EXTRA), 2000);
       let seen = 0;
       let notSeen = 0;
       const failures: string[] = [];
-      const until = Date.now() + 2500;
+      const until = Date.now() + 1600;
       for (let i = 0; i < 2000 && Date.now() < until; i++) {
         const text = await (await fetch(`${running.url}/metrics`)).text();
         const samples = parseExposition(text);
