@@ -8,6 +8,7 @@ import YAML from 'yaml';
 import { ConfigError } from '../errors.js';
 import type { LogFormat, LogLevel } from '../log.js';
 import { parseDuration } from './duration.js';
+import { yamlShapeProblem } from './yaml-shape.js';
 import { COLLECTOR_NAMES, COMMAND_FLAGS, SETTINGS, type CollectorName, type Setting } from './settings.js';
 
 export interface Config {
@@ -97,51 +98,12 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   return { settings, configFile, check, help, version };
 }
 
-/** Bounds on the config file's shape, checked before the YAML parser sees it. */
-export const CONFIG_LIMITS = { bytes: 64 * 1024, flowDepth: 64, indent: 256 } as const;
-
-/**
- * The YAML parser recurses once per nesting level: a few thousand "[" overflow the stack, and
- * after one such overflow the next deep document can abort the whole process inside V8 (a fatal
- * "RegExpCompiler Allocation failed", not an exception) — a SIGHUP reload with a bad file would
- * kill a running exporter. No real config nests deeper than a few levels, so refuse deep ones
- * first. Brackets are counted even inside quotes: a value with 64 unclosed "[" is refused too.
- */
-function checkShape(text: string, file: string): void {
-  if (text.length > CONFIG_LIMITS.bytes) throw new ConfigError(`${file}: larger than ${CONFIG_LIMITS.bytes} bytes`);
-  let depth = 0;
-  let lineStart = true;
-  let indent = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '\n') {
-      lineStart = true;
-      indent = 0;
-      continue;
-    }
-    if (lineStart && (c === ' ' || c === '\t' || c === '-')) {
-      if (++indent > CONFIG_LIMITS.indent) throw new ConfigError(`${file}: line ${lineNumber(text, i)}: indented deeper than ${CONFIG_LIMITS.indent} columns`);
-      continue;
-    }
-    lineStart = false;
-    if (c === '[' || c === '{') {
-      if (++depth > CONFIG_LIMITS.flowDepth) throw new ConfigError(`${file}: line ${lineNumber(text, i)}: nested deeper than ${CONFIG_LIMITS.flowDepth} levels`);
-    } else if ((c === ']' || c === '}') && depth > 0) {
-      depth--;
-    }
-  }
-}
-
-function lineNumber(text: string, index: number): number {
-  let n = 1;
-  for (let i = 0; i < index; i++) if (text[i] === '\n') n++;
-  return n;
-}
 
 /** Parse the YAML config file text into settings, strictly. */
 export function parseConfigFile(text: string, file: string): Values {
   let doc: unknown;
-  checkShape(text, file);
+  const shapeProblem = yamlShapeProblem(text);
+  if (shapeProblem) throw new ConfigError(`${file}: ${shapeProblem}`);
   try {
     const parsed = YAML.parseDocument(text, { uniqueKeys: true });
     if (parsed.errors.length > 0) throw parsed.errors[0];

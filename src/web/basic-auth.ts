@@ -24,7 +24,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import bcrypt from 'bcryptjs';
+import { BcryptWorker } from './bcrypt-worker.js';
 import type { WebConfig } from './web-config.js';
 
 export type Next = (err?: unknown) => void;
@@ -86,7 +86,8 @@ export function basicAuthMiddleware(config: WebConfigSource, options: BasicAuthO
   const maxEntries = options.maxCacheEntries ?? 1024;
   const maxPending = options.maxPending ?? 16;
   const now = options.now ?? Date.now;
-  const compare = options.compare ?? ((password: string, hash: string) => bcrypt.compare(password, hash));
+  const verifier = options.compare ? undefined : new BcryptWorker();
+  const compare = options.compare ?? ((password: string, hash: string) => verifier!.compare(password, hash));
   const cache = new Map<string, number>(); // key → expiry
   let queue: Promise<unknown> = Promise.resolve();
   let pending = 0;

@@ -41,6 +41,7 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { yamlShapeProblem } from '../config/yaml-shape.js';
 import { parseDocument, isMap, isScalar, isSeq, type Node as YamlNode } from 'yaml';
 
 export const CLIENT_AUTH_TYPES = [
@@ -211,6 +212,8 @@ export function parseWebConfig(text: string, where: { file: string; dir: string 
   const fail: Fail = (key, problem) => {
     throw new WebConfigError(where.file, key, problem);
   };
+  const shapeProblem = yamlShapeProblem(text);
+  if (shapeProblem) fail(undefined, shapeProblem);
   const doc = parseDocument(text, { uniqueKeys: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
