@@ -25,11 +25,17 @@ function hostValue(metric: string, pipe: string, fallback: string): string {
   return `{{ with printf "${metric}{job=%q,instance=%q}" $labels.job $labels.instance | query }}{{ . | first | value | ${pipe} }}{{ else }}${fallback}{{ end }}`;
 }
 
-/** Template snippet: the live patch packages loaded on the alert's host as name-version-release. */
+/**
+ * Template snippet: the live patches loaded on the alert's host, as package name-version-release
+ * (klp_patch_info), or as sysfs patch names (klp_patch_enabled) when no package maps to them.
+ */
 const loadedPatches =
-  '{{ range $i, $p := printf "klp_patch_info{job=%q,instance=%q}" $labels.job $labels.instance | query | sortByLabel "patch" }}' +
-  '{{ if $i }}, {{ end }}{{ $p.Labels.package }}-{{ $p.Labels.version }}-{{ $p.Labels.release }}' +
-  '{{ else }}none{{ end }}';
+  '{{ with printf "klp_patch_info{job=%q,instance=%q}" $labels.job $labels.instance | query }}' +
+  '{{ range $i, $p := . | sortByLabel "patch" }}{{ if $i }}, {{ end }}{{ $p.Labels.package }}-{{ $p.Labels.version }}-{{ $p.Labels.release }}{{ end }}' +
+  '{{ else }}' +
+  '{{ range $i, $p := printf "klp_patch_enabled{job=%q,instance=%q} == 1" $labels.job $labels.instance | query | sortByLabel "patch" }}' +
+  '{{ if $i }}, {{ end }}{{ $p.Labels.patch }}{{ else }}none{{ end }}' +
+  '{{ end }}';
 
 /** Template snippet: the kernel of the alert's host from the last day, for alerts whose expression has no kernel join. */
 const lastKnownKernel =
