@@ -92,6 +92,17 @@ export function baseDashboard(d: { uid: string; title: string }, description: st
     .timezone('utc')
     .time({ from: 'now-24h', to: 'now' })
     .refresh('1m')
+    .annotations([
+      // Grafana's own annotations and alert events, as in every new dashboard.
+      new dashboard.AnnotationQueryBuilder()
+        .name('Annotations & Alerts')
+        .datasource({ type: 'grafana', uid: '-- Grafana --' })
+        .enable(true)
+        .hide(true)
+        .iconColor('rgba(0, 211, 255, 1)')
+        .type('dashboard')
+        .builtIn(1),
+    ])
     .link(dashboardLinks());
 }
 
