@@ -90,7 +90,7 @@ const hostTable = new table.PanelBuilder()
     { id: 'unit', value: 'suffix: days' },
     { id: 'decimals', value: 1 },
     { id: 'custom.cellOptions', value: { type: 'color-text' } },
-    { id: 'thresholds', value: thresholds([null, 'red'], [0, 'orange'], [warnDays, 'green']).build() },
+    { id: 'thresholds', value: thresholds([null, 'red'], [critDays, 'orange'], [warnDays, 'green']).build() },
   ])
   .overrideByName('State', [
     { id: 'mappings', value: stateMappings },
