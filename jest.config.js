@@ -8,4 +8,5 @@ export default {
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 30000,
+  reporters: ['default', '<rootDir>/test/summary-reporter.mjs'],
 };

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Install the Debian tools the test suite runs for real: promtool and prometheus (prometheus),
+# amtool (prometheus-alertmanager), node_exporter (prometheus-node-exporter), rpm and rpmbuild
+# (rpm), openssl, wrk (benchmarks). Needs root (or sudo). Safe to run again.
+set -euo pipefail
+
+packages=(prometheus prometheus-alertmanager prometheus-node-exporter rpm openssl wrk)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-test-deps: all present (${packages[*]})"
+  exit 0
+fi
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "install-test-deps: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,25 @@
+// Version and revision of this build, for klp_exporter_build_info and --version.
+
+import { readFileSync } from 'node:fs';
+
+export interface BuildInfo {
+  readonly version: string;
+  readonly revision: string;
+  readonly nodejsVersion: string;
+}
+
+function readOptional(url: URL): string | undefined {
+  try {
+    return readFileSync(url, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** package.json's version; the revision from a REVISION file beside it (written by release builds). */
+export function readBuildInfo(): BuildInfo {
+  const pkg = readOptional(new URL('../package.json', import.meta.url));
+  const version = pkg ? (JSON.parse(pkg) as { version?: string }).version ?? 'unknown' : 'unknown';
+  const revision = readOptional(new URL('../REVISION', import.meta.url))?.trim() || 'unknown';
+  return { version, revision, nodejsVersion: process.version };
+}

@@ -1,0 +1,11 @@
+// taint collector: /proc/sys/kernel/tainted.
+
+import { readHostFile } from '../host/files.js';
+import { hostView, procPath } from '../host/paths.js';
+import { parseTainted, type Taint } from '../parsers/taint.js';
+import type { CollectorContext } from './types.js';
+
+export async function collectTaint(ctx: CollectorContext): Promise<Taint> {
+  const p = procPath(ctx.paths, 'sys/kernel/tainted');
+  return parseTainted(await readHostFile(p), hostView(ctx.paths, p));
+}

@@ -1,0 +1,306 @@
+// The exporter configuration: flags (Prometheus exporter style) and an optional YAML file with
+// the same settings. Flags override the file. Unknown keys and bad values are errors that name
+// the key and where it came from.
+
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import YAML from 'yaml';
+import { ConfigError } from '../errors.js';
+import type { LogFormat, LogLevel } from '../log.js';
+import { parseDuration } from './duration.js';
+import { COLLECTOR_NAMES, COMMAND_FLAGS, SETTINGS, type CollectorName, type Setting } from './settings.js';
+
+export interface Config {
+  readonly web: {
+    readonly listenAddress: string;
+    readonly telemetryPath: string;
+    readonly configFile: string | undefined;
+    readonly disableExporterMetrics: boolean;
+    readonly enableLifecycle: boolean;
+    readonly maxRequests: number;
+  };
+  readonly scrape: { readonly timeoutMs: number; readonly timeoutOffsetMs: number };
+  readonly path: { readonly rootfs: string; readonly sysfs: string; readonly procfs: string };
+  readonly collectors: Readonly<Record<CollectorName, boolean>>;
+  readonly klp: { readonly cveInfo: boolean };
+  readonly lifecycle: { readonly zypper: boolean; readonly zypperIntervalMs: number; readonly fallbackMonths: number };
+  readonly cache: { readonly maxAgeMs: number };
+  readonly exec: { readonly path: string; readonly timeoutMs: number; readonly maxOutputBytes: number };
+  readonly textfileOutput: string | undefined;
+  readonly log: { readonly level: LogLevel; readonly format: LogFormat };
+  /** Frozen clock (unix ms), for tests and demos. */
+  readonly testingNow: number | undefined;
+}
+
+type Value = string | boolean | number;
+type Values = Map<string, Value>;
+
+export interface CommandLine {
+  /** Settings given as flags, by flag name, still as text or boolean. */
+  readonly settings: Values;
+  readonly configFile: string | undefined;
+  readonly check: boolean;
+  readonly help: boolean;
+  readonly version: boolean;
+}
+
+const BY_FLAG = new Map(SETTINGS.map((s) => [s.flag, s]));
+
+/** Parse command-line arguments (`--flag=value`, `--flag value`, `--bool`, `--no-bool`). */
+export function parseCommandLine(argv: readonly string[]): CommandLine {
+  const settings: Values = new Map();
+  let configFile: string | undefined;
+  let check = false;
+  let help = false;
+  let version = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '-h') {
+      help = true;
+      continue;
+    }
+    if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument ${JSON.stringify(arg)}`);
+    const eq = arg.indexOf('=');
+    let name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+    let inline: string | undefined = eq === -1 ? undefined : arg.slice(eq + 1);
+    let negated = false;
+    if (name.startsWith('no-') && !BY_FLAG.has(name)) {
+      name = name.slice(3);
+      negated = true;
+    }
+    const takeValue = (): string => {
+      if (inline !== undefined) return inline;
+      const next = argv[i + 1];
+      if (next === undefined) throw new ConfigError(`flag --${name} needs a value`);
+      i++;
+      return next;
+    };
+    const setting = BY_FLAG.get(name);
+    if (setting?.type.kind === 'bool' || ['config.check', 'help', 'version'].includes(name)) {
+      let on = !negated;
+      if (inline !== undefined) {
+        if (negated) throw new ConfigError(`flag --no-${name} takes no value`);
+        if (!['true', 'false'].includes(inline)) throw new ConfigError(`flag --${name}: expected true or false, got ${JSON.stringify(inline)}`);
+        on = inline === 'true';
+      }
+      if (name === 'config.check') check = on;
+      else if (name === 'help') help = on;
+      else if (name === 'version') version = on;
+      else settings.set(name, on);
+      continue;
+    }
+    if (negated) throw new ConfigError(`unknown flag --no-${name}`);
+    if (name === 'config.file') configFile = takeValue();
+    else if (setting) settings.set(name, takeValue());
+    else throw new ConfigError(`unknown flag --${name}`);
+  }
+  return { settings, configFile, check, help, version };
+}
+
+/** Bounds on the config file's shape, checked before the YAML parser sees it. */
+export const CONFIG_LIMITS = { bytes: 64 * 1024, flowDepth: 64, indent: 256 } as const;
+
+/**
+ * The YAML parser recurses once per nesting level: a few thousand "[" overflow the stack, and
+ * after one such overflow the next deep document can abort the whole process inside V8 (a fatal
+ * "RegExpCompiler Allocation failed", not an exception) — a SIGHUP reload with a bad file would
+ * kill a running exporter. No real config nests deeper than a few levels, so refuse deep ones
+ * first. Brackets are counted even inside quotes: a value with 64 unclosed "[" is refused too.
+ */
+function checkShape(text: string, file: string): void {
+  if (text.length > CONFIG_LIMITS.bytes) throw new ConfigError(`${file}: larger than ${CONFIG_LIMITS.bytes} bytes`);
+  let depth = 0;
+  let lineStart = true;
+  let indent = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\n') {
+      lineStart = true;
+      indent = 0;
+      continue;
+    }
+    if (lineStart && (c === ' ' || c === '\t' || c === '-')) {
+      if (++indent > CONFIG_LIMITS.indent) throw new ConfigError(`${file}: line ${lineNumber(text, i)}: indented deeper than ${CONFIG_LIMITS.indent} columns`);
+      continue;
+    }
+    lineStart = false;
+    if (c === '[' || c === '{') {
+      if (++depth > CONFIG_LIMITS.flowDepth) throw new ConfigError(`${file}: line ${lineNumber(text, i)}: nested deeper than ${CONFIG_LIMITS.flowDepth} levels`);
+    } else if ((c === ']' || c === '}') && depth > 0) {
+      depth--;
+    }
+  }
+}
+
+function lineNumber(text: string, index: number): number {
+  let n = 1;
+  for (let i = 0; i < index; i++) if (text[i] === '\n') n++;
+  return n;
+}
+
+/** Parse the YAML config file text into settings, strictly. */
+export function parseConfigFile(text: string, file: string): Values {
+  let doc: unknown;
+  checkShape(text, file);
+  try {
+    const parsed = YAML.parseDocument(text, { uniqueKeys: true });
+    if (parsed.errors.length > 0) throw parsed.errors[0];
+    doc = parsed.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw new ConfigError(`${file}: invalid YAML: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+  }
+  const values: Values = new Map();
+  if (doc === null || doc === undefined) return values;
+  const walk = (node: unknown, at: string[]) => {
+    const where = at.join('.');
+    if (typeof node !== 'object' || node === null || Array.isArray(node)) {
+      throw new ConfigError(`${file}: ${where || 'top level'}: expected a mapping`);
+    }
+    for (const [key, child] of Object.entries(node)) {
+      const keyPath = [...at, key];
+      const exact = SETTINGS.find((s) => sameKey(s.yaml, keyPath));
+      // collector.<name>: true|false is short for collector.<name>.enabled
+      const shorthand = SETTINGS.find((s) => sameKey(s.yaml, [...keyPath, 'enabled']));
+      if (exact) {
+        values.set(exact.flag, fromYaml(child, exact, file, keyPath.join('.')));
+      } else if (shorthand && typeof child === 'boolean') {
+        values.set(shorthand.flag, child);
+      } else if (SETTINGS.some((s) => s.yaml.length > keyPath.length && sameKey(s.yaml.slice(0, keyPath.length), keyPath))) {
+        walk(child, keyPath);
+      } else {
+        throw new ConfigError(`${file}: unknown key ${keyPath.join('.')}`);
+      }
+    }
+  };
+  walk(doc, []);
+  return values;
+}
+
+function sameKey(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((k, i) => k === b[i]);
+}
+
+function fromYaml(v: unknown, s: Setting, file: string, key: string): Value {
+  if (s.type.kind === 'bool') {
+    if (typeof v !== 'boolean') throw new ConfigError(`${file}: ${key}: expected true or false`);
+    return v;
+  }
+  if (s.type.kind === 'int') {
+    if (typeof v !== 'number') throw new ConfigError(`${file}: ${key}: expected a whole number`);
+    return v;
+  }
+  if (typeof v !== 'string' && typeof v !== 'number') throw new ConfigError(`${file}: ${key}: expected a string`);
+  return String(v);
+}
+
+/** Combine defaults, the config file and the flags into a checked Config. */
+export function buildConfig(fileValues: Values, flagValues: Values, file?: string): Config {
+  const get = (flag: string): Value | undefined => {
+    const s = BY_FLAG.get(flag)!;
+    const fromFlag = flagValues.get(flag);
+    const fromFile = fileValues.get(flag);
+    const raw = fromFlag ?? fromFile ?? s.default;
+    if (raw === undefined) return undefined;
+    const where = fromFlag !== undefined ? `flag --${flag}` : fromFile !== undefined ? `${file ?? 'config file'}: ${s.yaml.join('.')}` : `default of --${flag}`;
+    return check(raw, s, where);
+  };
+  const str = (f: string) => get(f) as string;
+  const optStr = (f: string) => get(f) as string | undefined;
+  const bool = (f: string) => get(f) as boolean;
+  const num = (f: string) => get(f) as number;
+  const collectors = Object.fromEntries(COLLECTOR_NAMES.map((n) => [n, bool(`collector.${n}`)])) as Record<CollectorName, boolean>;
+  const telemetryPath = str('web.telemetry-path');
+  if (!telemetryPath.startsWith('/') || ['/', '/-/healthy', '/-/reload'].includes(telemetryPath)) {
+    throw new ConfigError(`web.telemetry-path: must start with "/" and not be "/", "/-/healthy" or "/-/reload", got ${JSON.stringify(telemetryPath)}`);
+  }
+  const testing = optStr('testing.now');
+  let testingNow: number | undefined;
+  if (testing !== undefined) {
+    testingNow = Date.parse(testing);
+    if (!Number.isFinite(testingNow)) throw new ConfigError(`testing.now: not an RFC 3339 time: ${JSON.stringify(testing)}`);
+  }
+  const configDir = file ? path.dirname(path.resolve(file)) : process.cwd();
+  const resolvePath = (p: string | undefined) => (p === undefined ? undefined : path.resolve(configDir, p));
+  const fromFlagOrFile = (flag: string) => (flagValues.has(flag) ? path.resolve(str(flag)) : resolvePath(optStr(flag)));
+  return {
+    web: {
+      listenAddress: str('web.listen-address'),
+      telemetryPath,
+      configFile: fromFlagOrFile('web.config.file'),
+      disableExporterMetrics: bool('web.disable-exporter-metrics'),
+      enableLifecycle: bool('web.enable-lifecycle'),
+      maxRequests: num('web.max-requests'),
+    },
+    scrape: { timeoutMs: num('scrape.timeout'), timeoutOffsetMs: num('scrape.timeout-offset') },
+    path: { rootfs: str('path.rootfs'), sysfs: str('path.sysfs'), procfs: str('path.procfs') },
+    collectors,
+    klp: { cveInfo: bool('collector.klp.cve-info') },
+    lifecycle: {
+      zypper: bool('collector.lifecycle.zypper'),
+      zypperIntervalMs: num('collector.lifecycle.zypper-interval'),
+      fallbackMonths: num('collector.lifecycle.fallback-months'),
+    },
+    cache: { maxAgeMs: num('cache.max-age') },
+    exec: { path: str('exec.path'), timeoutMs: num('exec.timeout'), maxOutputBytes: num('exec.max-output') },
+    textfileOutput: fromFlagOrFile('textfile.output'),
+    log: { level: str('log.level') as LogLevel, format: str('log.format') as LogFormat },
+    testingNow,
+  };
+}
+
+function check(raw: Value, s: Setting, where: string): Value {
+  const t = s.type;
+  switch (t.kind) {
+    case 'bool':
+      if (typeof raw !== 'boolean') throw new ConfigError(`${where}: expected true or false`);
+      return raw;
+    case 'duration': {
+      const ms = typeof raw === 'string' ? parseDuration(raw) : undefined;
+      if (ms === undefined) throw new ConfigError(`${where}: not a duration (like 500ms, 5s, 2m, 6h): ${JSON.stringify(raw)}`);
+      if (s.flag === 'exec.timeout' && ms < 100) throw new ConfigError(`${where}: must be at least 100ms`);
+      return ms;
+    }
+    case 'int': {
+      const n = typeof raw === 'number' ? raw : /^-?\d+$/.test(String(raw)) ? Number(raw) : NaN;
+      if (!Number.isInteger(n) || n < t.min || n > t.max) throw new ConfigError(`${where}: expected a whole number from ${t.min} to ${t.max}, got ${JSON.stringify(raw)}`);
+      return n;
+    }
+    case 'enum':
+      if (typeof raw !== 'string' || !t.values.includes(raw)) throw new ConfigError(`${where}: expected one of ${t.values.join(', ')}, got ${JSON.stringify(raw)}`);
+      return raw;
+    case 'string':
+    case 'path':
+      if (typeof raw !== 'string' || raw === '') throw new ConfigError(`${where}: expected a non-empty string`);
+      if (raw.includes('\0')) throw new ConfigError(`${where}: contains a NUL byte`);
+      return raw;
+  }
+}
+
+/** Read flags and, when given, the config file; the single entry point used by main and reload. */
+export async function loadConfig(cmd: CommandLine): Promise<Config> {
+  let fileValues: Values = new Map();
+  if (cmd.configFile !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(cmd.configFile, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`${cmd.configFile}: cannot read config file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+    fileValues = parseConfigFile(text, cmd.configFile);
+  }
+  return buildConfig(fileValues, cmd.settings, cmd.configFile);
+}
+
+/** The --help text, generated from the settings table. */
+export function helpText(): string {
+  const rows: Array<[string, string]> = [];
+  for (const s of SETTINGS) {
+    if (s.hidden) continue;
+    const name = s.type.kind === 'bool' ? `--[no-]${s.flag}` : `--${s.flag}=<${s.type.kind === 'enum' ? s.type.values.join('|') : s.type.kind}>`;
+    const def = s.default === undefined ? '' : ` (default: ${String(s.default)})`;
+    rows.push([name, `${s.help}${def}`]);
+  }
+  for (const c of COMMAND_FLAGS) rows.push([`--${c.flag}`, c.help]);
+  const width = Math.max(...rows.map(([n]) => n.length)) + 2;
+  return ['usage: klp_exporter [<flags>]', '', 'Prometheus exporter for SUSE kernel live patching.', '', 'Flags:', ...rows.map(([n, h]) => `  ${n.padEnd(width)}${h}`), ''].join('\n');
+}

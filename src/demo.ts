@@ -1,0 +1,70 @@
+// `npm run demo`: serve the metrics of a simulated SLES 15 SP6 host (a fixture host: a root tree
+// plus recorded command outputs), so anyone can see realistic output on any machine.
+//
+// The fixture is frozen at its own date; the demo copies it to a temporary directory and moves
+// every date in it (lifecycle data, package build and install times) forward by the time since
+// then, so that the demo host is as far from its live patch expiry today as the fixture was.
+//
+// usage: node dist/demo.js [scenario] [exporter flags...]   (default scenario: sles15sp6-patched)
+
+import { promises as fs, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
+import { main } from './main.js';
+
+const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const FIXTURES = path.join(PROJECT, 'test/fixtures');
+const DAY_MS = 86_400_000;
+
+/** Shift YYYY-MM-DD dates in a lifecycle data file by whole days. */
+export function shiftLifecycleDates(text: string, days: number): string {
+  return text.replace(/(^|[,\s])(\d{4}-\d{2}-\d{2})(?=\s*(,|$))/gm, (_m, pre: string, date: string) => {
+    const shifted = new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
+    return `${pre}${shifted}`;
+  });
+}
+
+/** Shift the BUILDTIME and INSTALLTIME columns of an `rpm -qa --qf` recording by whole days. */
+export function shiftRpmTimes(text: string, days: number): string {
+  return text.replace(/^(.*\t.*\t.*\t.*\t)(\d+)\t(\d+)$/gm, (_m, head: string, b: string, i: string) => `${head}${Number(b) + days * 86400}\t${Number(i) + days * 86400}`);
+}
+
+async function walk(dir: string, visit: (file: string) => Promise<void>): Promise<void> {
+  for (const e of await fs.readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) await walk(p, visit);
+    else if (e.isFile()) await visit(p);
+  }
+}
+
+async function prepare(scenario: string): Promise<string[]> {
+  const src = path.join(FIXTURES, 'hosts', scenario);
+  const meta = YAML.parse(readFileSync(path.join(src, 'scenario.yaml'), 'utf8')) as { now: string; args?: string[] };
+  const days = Math.floor((Date.now() - Date.parse(meta.now)) / DAY_MS);
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'klp-demo-'));
+  await fs.cp(path.join(FIXTURES, 'bin'), path.join(tmp, 'bin'), { recursive: true });
+  const host = path.join(tmp, 'hosts', scenario);
+  await fs.cp(src, host, { recursive: true, verbatimSymlinks: true });
+  await walk(host, async (file) => {
+    if (file.endsWith('.lifecycle')) await fs.writeFile(file, shiftLifecycleDates(await fs.readFile(file, 'utf8'), days));
+    if (path.basename(file) === 'rpm_-qa.out') await fs.writeFile(file, shiftRpmTimes(await fs.readFile(file, 'utf8'), days));
+  });
+  // main() exits the process on SIGTERM/SIGINT; the copy goes with it.
+  process.once('exit', () => rmSync(tmp, { recursive: true, force: true }));
+  process.stderr.write(`demo: host ${scenario} (dates moved forward ${days} days) in ${tmp}\n`);
+  return ['--path.rootfs', path.join(host, 'root'), '--exec.path', path.join(host, 'bin'), ...(meta.args ?? [])];
+}
+
+const argv = process.argv.slice(2);
+const scenario = argv[0] !== undefined && !argv[0].startsWith('--') ? argv.shift()! : 'sles15sp6-patched';
+prepare(scenario)
+  .then((args) => main([...args, ...argv]))
+  .then((code) => {
+    if (code >= 0) process.exit(code);
+  })
+  .catch((err: unknown) => {
+    process.stderr.write(`demo: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });

@@ -1,0 +1,89 @@
+// The exporter as one object: configuration → host paths, commands and scraper → metrics text.
+// Used by the HTTP server and by textfile mode.
+
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { readBuildInfo, type BuildInfo } from './build-info.js';
+import type { Config } from './config/config.js';
+import { resolveCommands, type CommandPaths } from './host/commands.js';
+import { resolveHostPaths } from './host/paths.js';
+import type { Logger } from './log.js';
+import { derive } from './scrape/derive.js';
+import { renderMetrics } from './scrape/render.js';
+import { Scraper } from './scrape/scraper.js';
+
+export interface ExporterOptions {
+  /** Build info to report (tests pin it); default: this build's. */
+  readonly buildInfo?: BuildInfo;
+}
+
+let processRegistry: Registry | undefined;
+
+/** process_* and nodejs_* metrics, registered once per process. */
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
+export class Exporter {
+  configReloadSuccessful = true;
+  private scraper: Scraper;
+
+  private constructor(
+    private cfg: Config,
+    private readonly log: Logger,
+    readonly commands: CommandPaths,
+    private readonly buildInfo: BuildInfo,
+  ) {
+    this.scraper = this.newScraper(cfg);
+  }
+
+  static async create(config: Config, log: Logger, opts: ExporterOptions = {}): Promise<Exporter> {
+    const commands = await resolveCommands(config.exec.path);
+    log.debug('commands found', Object.fromEntries(Object.entries(commands)));
+    return new Exporter(config, log, commands, opts.buildInfo ?? readBuildInfo());
+  }
+
+  get config(): Config {
+    return this.cfg;
+  }
+
+  /** Current time: the frozen test clock when configured, else the real one. */
+  readonly now = (): number => this.cfg.testingNow ?? Date.now();
+
+  private newScraper(config: Config): Scraper {
+    return new Scraper({ config, paths: resolveHostPaths(config.path), commands: this.commands, log: this.log, now: this.now });
+  }
+
+  /** Take a new configuration (reload). Caches start afresh. */
+  applyConfig(config: Config): void {
+    this.scraper.close();
+    this.cfg = config;
+    this.scraper = this.newScraper(config);
+  }
+
+  /** Warm the caches, so that the first scrape does not wait for rpm. */
+  async warmUp(): Promise<void> {
+    await this.scraper.collect(this.cfg.scrape.timeoutMs);
+  }
+
+  /** The exposition text; waits for collectors at most `timeoutMs`. */
+  async metrics(timeoutMs: number, includeProcessMetrics = !this.cfg.web.disableExporterMetrics): Promise<string> {
+    const scraper = this.scraper;
+    const snapshot = await scraper.collect(timeoutMs);
+    const text = await renderMetrics(snapshot, derive(snapshot), {
+      nowMs: this.now(),
+      cveInfo: this.cfg.klp.cveInfo,
+      buildInfo: this.buildInfo,
+      configReloadSuccessful: this.configReloadSuccessful,
+      commandRuns: scraper.commandRuns,
+    });
+    return includeProcessMetrics ? text + (await processMetrics().metrics()) : text;
+  }
+
+  close(): void {
+    this.scraper.close();
+  }
+}

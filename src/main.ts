@@ -1,0 +1,151 @@
+#!/usr/bin/env node
+// klp_exporter entry point: flags and config → serve /metrics, or write a textfile once, or
+// check the configuration.
+
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { readBuildInfo } from './build-info.js';
+import { helpText, loadConfig, parseCommandLine, type CommandLine, type Config } from './config/config.js';
+import { describeError } from './errors.js';
+import { Exporter } from './exporter.js';
+import { createLogger, type Logger } from './log.js';
+import { createApp } from './server/app.js';
+import { createWebServer, loadWebConfig, type WebConfig } from './web/index.js';
+
+/** ":10055" → all interfaces; "127.0.0.1:10055"; "[::1]:10055". */
+export function parseListenAddress(addr: string): { host: string | undefined; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(addr);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new Error(`invalid --web.listen-address ${JSON.stringify(addr)}: expected [host]:port`);
+  const host = m[1] ?? m[2];
+  return { host: host === '' ? undefined : host, port };
+}
+
+/** Write the metrics for node_exporter's textfile collector: temp file + rename, same directory. */
+export async function writeTextfile(exporter: Exporter, file: string): Promise<void> {
+  const text = await exporter.metrics(exporter.config.scrape.timeoutMs, false);
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await fs.writeFile(tmp, text, { mode: 0o644, flag: 'wx' });
+    await fs.rename(tmp, file);
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: WebConfig | undefined): Promise<void> {
+  const exporter = await Exporter.create(config, log);
+  const { host, port } = parseListenAddress(config.web.listenAddress);
+
+  const reload = async (): Promise<string | undefined> => {
+    try {
+      const next = await loadConfig(cmd);
+      exporter.applyConfig(next);
+      exporter.configReloadSuccessful = true;
+      log.info('configuration reloaded');
+      return undefined;
+    } catch (err) {
+      exporter.configReloadSuccessful = false;
+      log.error('configuration reload failed; keeping the previous configuration', { err: describeError(err) });
+      return describeError(err);
+    }
+  };
+
+  const app = createApp({ exporter, log, reload });
+  // --web.config.file: TLS, client certificates, basic auth (all paths but /-/healthy) and headers; see src/web/.
+  // maxConnections: room for a burst of 1,000 concurrent scrapes (issue 6); createWebServer's
+  // default of 256 reset the 257th connection without an answer. Node raises the file descriptor
+  // soft limit to the hard one at start-up, so this leaves plenty for files and pipes.
+  const server = createWebServer(app, webConfig, { requestTimeoutMs: 60_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 30_000, maxConnections: 1024 });
+  server.maxHeadersCount = 100;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port }, resolve);
+  });
+  log.info('listening', { address: config.web.listenAddress, telemetry_path: config.web.telemetryPath, ...exporter.commands });
+  exporter.warmUp().catch(() => undefined);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { signal });
+    exporter.close();
+    server.close(() => process.exit(0));
+    server.closeIdleConnections();
+    // Keep-alive connections of scrapes still in flight become idle only after their response; close them
+    // then, or server.close() would wait for the keep-alive timeout.
+    setInterval(() => server.closeIdleConnections(), 100).unref();
+    setTimeout(() => {
+      server.closeAllConnections();
+      process.exit(0);
+    }, 5000).unref();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => void reload());
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let cmd: CommandLine;
+  let config: Config;
+  let webConfig: WebConfig | undefined;
+  try {
+    cmd = parseCommandLine(argv);
+    if (cmd.help) {
+      process.stdout.write(helpText());
+      return 0;
+    }
+    if (cmd.version) {
+      const info = readBuildInfo();
+      process.stdout.write(`klp_exporter, version ${info.version} (revision: ${info.revision})\n  node: ${info.nodejsVersion}\n`);
+      return 0;
+    }
+    config = await loadConfig(cmd);
+    // The web config file is read once, at start-up (and checked by --config.check); errors name file and key.
+    if (config.web.configFile !== undefined && !config.textfileOutput) webConfig = loadWebConfig(config.web.configFile);
+  } catch (err) {
+    process.stderr.write(`klp_exporter: ${describeError(err)}\n`);
+    return 2;
+  }
+  const log = createLogger(config.log.level, config.log.format);
+  if (cmd.check) {
+    process.stdout.write(`configuration OK${cmd.configFile ? `: ${cmd.configFile}` : ''}\n`);
+    return 0;
+  }
+  if (config.textfileOutput) {
+    const exporter = await Exporter.create(config, log);
+    try {
+      await writeTextfile(exporter, config.textfileOutput);
+      log.info('wrote textfile', { file: config.textfileOutput });
+      return 0;
+    } catch (err) {
+      log.error('cannot write textfile', { file: config.textfileOutput, err: describeError(err) });
+      return 1;
+    } finally {
+      exporter.close();
+    }
+  }
+  try {
+    await serve(cmd, config, log, webConfig);
+  } catch (err) {
+    log.error('cannot start', { err: describeError(err) });
+    return 1;
+  }
+  return -1; // keep running
+}
+
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url === new URL(`file://${path.resolve(process.argv[1])}`).href;
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      if (code >= 0) process.exit(code);
+    },
+    (err: unknown) => {
+      process.stderr.write(`klp_exporter: ${describeError(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,168 @@
+// Lifecycle data files (zypper-lifecycle's format) and `zypper lifecycle <package>` output.
+//
+// Data file: CSV lines `name,version,date[,successor]`; `#` comments and blank lines skipped;
+// fields stripped; name is an exact name, a glob with * (and ?), or /regex/; version is a glob
+// matched against the package edition (version-release); date is YYYY-MM-DD (UTC). When several
+// lines match, the last one wins.
+
+import { ParseError } from '../errors.js';
+import { parseIsoDate } from './date.js';
+
+/** A compiled name or version pattern: a glob (see globMatcher) or a /regex/ from the data file. */
+export interface Matcher {
+  test(text: string): boolean;
+  /** The pattern; "^.*$" for a bare "*" (any version). */
+  readonly source: string;
+}
+
+export interface LifecycleEntry {
+  readonly name: string | Matcher;
+  readonly version: Matcher;
+  /** Unix milliseconds; undefined when the line names a successor but no date. */
+  readonly date: number | undefined;
+  readonly line: number;
+  readonly source: string;
+}
+
+export interface LifecycleData {
+  readonly entries: LifecycleEntry[];
+  /** Lines that could not be used, with the reason. */
+  readonly problems: string[];
+}
+
+const MAX_LINE = 4096;
+
+export function parseLifecycleData(text: string, source: string): LifecycleData {
+  const entries: LifecycleEntry[] = [];
+  const problems: string[] = [];
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.replace(/\r$/, '').trim();
+    if (line === '' || line.startsWith('#')) return;
+    const where = `${source}:${i + 1}`;
+    if (line.length > MAX_LINE) return void problems.push(`${where}: line longer than ${MAX_LINE} characters`);
+    const fields = splitCsv(line);
+    if (!fields || fields.length < 3) return void problems.push(`${where}: expected name,version,date[,successor]`);
+    const [nameText, versionText, dateText] = fields.map((f) => f.trim()) as [string, string, string];
+    if (nameText === '') return void problems.push(`${where}: empty name`);
+    let name: string | Matcher;
+    if (nameText.length >= 2 && nameText.startsWith('/') && nameText.endsWith('/')) {
+      try {
+        name = new RegExp(nameText.slice(1, -1));
+      } catch {
+        return void problems.push(`${where}: invalid regular expression ${nameText}`);
+      }
+    } else {
+      name = nameText.includes('*') || nameText.includes('?') ? globMatcher(nameText) : nameText;
+    }
+    let date: number | undefined;
+    if (dateText !== '') {
+      date = parseIsoDate(dateText);
+      if (date === undefined) return void problems.push(`${where}: invalid date ${JSON.stringify(dateText.slice(0, 40))}`);
+    } else if ((fields[3] ?? '').trim() === '') {
+      return void problems.push(`${where}: no date and no successor`);
+    }
+    entries.push({ name, version: globMatcher(versionText === '' ? '*' : versionText), date, line: i + 1, source });
+  });
+  return { entries, problems };
+}
+
+/** The entry that applies to a package (last match wins across the given entries), if any. */
+export function findLifecycleEntry(entries: readonly LifecycleEntry[], name: string, edition: string | undefined): LifecycleEntry | undefined {
+  let found: LifecycleEntry | undefined;
+  for (const e of entries) {
+    const nameOk = typeof e.name === 'string' ? e.name === name : e.name.test(name);
+    // Without an installed edition only "any version" lines can apply.
+    const versionOk = edition === undefined ? e.version.source === '^.*$' : e.version.test(edition);
+    if (nameOk && versionOk) found = e;
+  }
+  return found;
+}
+
+/**
+ * A glob with * (any run) and ? (any one character), matched without regular expressions: a
+ * RegExp built from a glob such as "*a*a*a*a*a*a*a*a*a*ab" backtracks exponentially (seconds per
+ * match for a 40-character edition), so a bad data line could stall every scrape. This is the
+ * classic greedy matcher that only backtracks to the last star: O(pattern × text) at worst.
+ */
+export function globMatcher(glob: string): Matcher {
+  const source = glob === '*' ? '^.*$' : glob;
+  return {
+    source,
+    test(text: string): boolean {
+      let p = 0;
+      let t = 0;
+      let star = -1;
+      let mark = 0;
+      while (t < text.length) {
+        if (p < glob.length && (glob[p] === '?' || (glob[p] !== '*' && glob[p] === text[t]))) {
+          p++;
+          t++;
+        } else if (p < glob.length && glob[p] === '*') {
+          star = p++;
+          mark = t;
+        } else if (star !== -1) {
+          p = star + 1;
+          t = ++mark;
+        } else {
+          return false;
+        }
+      }
+      while (p < glob.length && glob[p] === '*') p++;
+      return p === glob.length;
+    },
+  };
+}
+
+/** Split one CSV line (RFC 4180 quotes); undefined when a quote is not closed. */
+function splitCsv(line: string): string[] | undefined {
+  const out: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') {
+        quoted = false;
+      } else {
+        field += c;
+      }
+    } else if (c === '"' && field.trim() === '') {
+      quoted = true;
+      field = '';
+    } else if (c === ',') {
+      out.push(field);
+      field = '';
+    } else {
+      field += c;
+    }
+  }
+  if (quoted) return undefined;
+  out.push(field);
+  return out;
+}
+
+/** What `zypper lifecycle <package>` says about a package's end of support. */
+export type ZypperLifecycle =
+  | { readonly kind: 'date'; readonly date: number }
+  /** "Now": support already ended (no date given). */
+  | { readonly kind: 'ended' }
+  /** "n/a*" or "-": no end of support known / never. */
+  | { readonly kind: 'none'; readonly text: string };
+
+export function parseZypperLifecycle(text: string, pkg: string, source = 'zypper lifecycle'): ZypperLifecycle {
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/\r$/, '');
+    if (!line.startsWith(`${pkg} `) && line.trim() !== pkg) continue;
+    const rest = line.slice(pkg.length).trim();
+    const first = rest.split(/[,\s]/)[0] ?? '';
+    if (first === 'Now') return { kind: 'ended' };
+    if (first === '-' || first.startsWith('n/a')) return { kind: 'none', text: first };
+    const date = parseIsoDate(first);
+    if (date !== undefined) return { kind: 'date', date };
+    throw new ParseError(source, `unknown end of support ${JSON.stringify(first.slice(0, 40))} for ${pkg}`);
+  }
+  throw new ParseError(source, `no line for ${pkg}`);
+}

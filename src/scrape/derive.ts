@@ -1,0 +1,130 @@
+// From what the collectors read to what the metrics say: which patch is active, which package it
+// came from, what is installed, which CVEs are covered. Pure functions of a Snapshot.
+
+import type { KernelRelease } from '../parsers/kernel.js';
+import type { KlpPatch } from '../parsers/klp.js';
+import { compareVersionRelease, livepatchPackageNamesFor, moduleNamesFor, parseLivepatchPackageName, parseSuseModuleName, type RpmPackage } from '../parsers/rpm.js';
+import type { PackagesData } from '../collectors/packages.js';
+import type { SysfsPatch } from '../collectors/livepatch.js';
+import type { Snapshot } from './snapshot.js';
+
+export type LivepatchState = 'patched' | 'transition' | 'unpatched' | 'unsupported';
+export const LIVEPATCH_STATES: readonly LivepatchState[] = ['patched', 'transition', 'unpatched', 'unsupported'];
+
+export interface PatchInfo {
+  readonly patch: string;
+  readonly package: string;
+  readonly version: string;
+  readonly release: string;
+}
+
+export interface Derived {
+  readonly state: LivepatchState | undefined;
+  readonly patchInfo: readonly PatchInfo[];
+  /** undefined when not knowable (livepatch collector failed). */
+  readonly activeVersion: number | undefined;
+  readonly installedVersion: number | undefined;
+  readonly cves: readonly string[] | undefined;
+  readonly bugs: readonly string[] | undefined;
+  readonly newerKernelInstalled: boolean | undefined;
+}
+
+/** The running kernel's live patch packages (any of its names), highest version first. */
+export function runningLivepatchPackages(kernel: KernelRelease, packages: PackagesData): RpmPackage[] {
+  const names = livepatchPackageNamesFor(kernel);
+  return packages.livepatch.filter((p) => names.includes(p.name)).sort((a, b) => compareVersionRelease(b, a));
+}
+
+/** Whether kernel package `p` is the running kernel (release = revision plus a rebuild counter). */
+function isRunningKernelPackage(kernel: KernelRelease, p: RpmPackage): boolean {
+  return p.version === kernel.version && (p.release === kernel.revision || p.release.startsWith(`${kernel.revision}.`));
+}
+
+/** The running kernel's own kernel-<flavor> package, if installed. */
+export function runningKernelPackage(kernel: KernelRelease, packages: PackagesData): RpmPackage | undefined {
+  return packages.kernels.find((p) => isRunningKernelPackage(kernel, p));
+}
+
+export function derive(s: Snapshot): Derived {
+  const kernel = s.kernel?.kernel;
+  const lp = s.livepatch;
+  const running = kernel && s.packages ? runningLivepatchPackages(kernel, s.packages) : undefined;
+
+  // A patch whose enabled or transition file could not be read could be anything: say only
+  // what the known values prove, and leave the state out otherwise (never "unpatched" by guess).
+  let state: LivepatchState | undefined;
+  if (lp) {
+    if (!lp.supported) state = 'unsupported';
+    else if (lp.patches.some((p) => p.transition === 1)) state = 'transition';
+    else if (lp.patches.some((p) => p.transition === undefined)) state = undefined;
+    else if (lp.patches.some((p) => p.enabled === 1)) state = 'patched';
+    else if (lp.patches.some((p) => p.enabled === undefined)) state = undefined;
+    else state = 'unpatched';
+  }
+
+  // Map each loaded patch to its package: the installed package whose module name it carries,
+  // else the RPM that klp names for it. Never from the module name alone.
+  const patchInfo: PatchInfo[] = [];
+  const versionOf = new Map<string, number>();
+  for (const patch of lp?.patches ?? []) {
+    const pkg = running?.find((p) => moduleNamesFor(p).includes(patch.name));
+    const fromKlp = s.klp?.patches.find((k) => k.module === patch.name)?.rpm;
+    const info = pkg ?? (fromKlp && parseLivepatchPackageName(fromKlp.name) ? fromKlp : undefined);
+    if (info) patchInfo.push({ patch: patch.name, package: info.name, version: info.version, release: info.release });
+    // A loaded SUSE module is built for the running kernel, so its VERSION is the running
+    // kernel's live patch version even when the package was already upgraded away.
+    const v = info ? integer(info.version) : parseSuseModuleName(patch.name)?.version;
+    if (v !== undefined) versionOf.set(patch.name, v);
+  }
+
+  const activePatch = lp ? pickActive(lp.patches, versionOf) : undefined;
+  // Unknown as well when a patch of unknown state could be the active one (a higher version).
+  const undecided = lp?.patches.some(
+    (p) => (p.enabled === undefined || p.transition === undefined) && versionOf.has(p.name) && (!activePatch || versionOf.get(p.name)! > versionOf.get(activePatch.name)!),
+  );
+  const activeVersion = lp && !undecided ? (activePatch ? versionOf.get(activePatch.name)! : 0) : undefined;
+  const installedVersion = running ? Math.max(0, ...running.map((p) => integer(p.version) ?? 0)) : undefined;
+
+  let cves: readonly string[] | undefined;
+  let bugs: readonly string[] | undefined;
+  if (activeVersion === 0) {
+    cves = [];
+    bugs = [];
+  } else if (activeVersion !== undefined && activePatch && s.klp) {
+    const block = findKlpBlock(s.klp.patches, activePatch.name);
+    if (block) {
+      cves = block.initial ? [] : block.cves;
+      bugs = block.initial ? [] : block.bugs;
+    } else if (s.klp.changelog && running?.[0] && integer(running[0].version) === activeVersion) {
+      // Changelog of the installed package, which is the active one.
+      cves = s.klp.changelog.cves;
+      bugs = s.klp.changelog.bugs;
+    }
+  }
+
+  let newerKernelInstalled: boolean | undefined;
+  if (kernel && s.packages) {
+    const ref = runningKernelPackage(kernel, s.packages) ?? { version: kernel.version, release: kernel.revision };
+    newerKernelInstalled = s.packages.kernels.some((k) => !isRunningKernelPackage(kernel, k) && compareVersionRelease(k, ref) > 0);
+  }
+
+  return { state, patchInfo, activeVersion, installedVersion, cves, bugs, newerKernelInstalled };
+}
+
+/** The fully applied patch (enabled, not in transition) with the highest known version. */
+function pickActive(patches: readonly SysfsPatch[], versionOf: Map<string, number>): SysfsPatch | undefined {
+  let best: SysfsPatch | undefined;
+  for (const p of patches) {
+    if (p.enabled !== 1 || p.transition !== 0 || !versionOf.has(p.name)) continue;
+    if (!best || versionOf.get(p.name)! > versionOf.get(best.name)!) best = p;
+  }
+  return best;
+}
+
+function findKlpBlock(blocks: readonly KlpPatch[], module: string): KlpPatch | undefined {
+  return blocks.find((b) => b.module === module);
+}
+
+function integer(text: string): number | undefined {
+  return /^\d{1,9}$/.test(text) ? Number(text) : undefined;
+}

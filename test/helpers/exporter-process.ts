@@ -1,0 +1,56 @@
+// Run the built exporter (dist/main.js) as a real process, as a user would, against a fixture host.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { PROJECT, scenarioArgs, type Scenario } from './fixture-host.js';
+
+export const MAIN = path.join(PROJECT, 'dist/main.js');
+
+export interface ExporterProcess {
+  readonly url: string;
+  readonly child: ChildProcess;
+  /** Everything the process wrote to stderr so far (its log). */
+  readonly stderr: () => string;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code. */
+  stop(graceMs?: number): Promise<number | null>;
+}
+
+/** Spawn `node dist/main.js <args>` and wait until /-/healthy answers (or fail after `timeoutMs`). */
+export async function startProcess(args: readonly string[], port: number, timeoutMs = 10_000): Promise<ExporterProcess> {
+  if (!existsSync(MAIN)) throw new Error('dist/main.js is missing: run `npm run build` first (npm test does)');
+  const child = spawn(process.execPath, [MAIN, `--web.listen-address=127.0.0.1:${port}`, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout!.resume();
+  const url = `http://127.0.0.1:${port}`;
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const stop = async (graceMs = 5000) => {
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    const code = await exited;
+    clearTimeout(timer);
+    return code;
+  };
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (child.exitCode !== null) throw new Error(`exporter exited with ${child.exitCode}: ${stderr}`);
+    try {
+      const res = await fetch(`${url}/-/healthy`);
+      if (res.ok) return { url, child, stderr: () => stderr, stop };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await stop(0);
+  throw new Error(`exporter did not become healthy within ${timeoutMs} ms: ${stderr}`);
+}
+
+/** Start the exporter process on a fixture host (frozen clock, exporter process metrics off). */
+export function startExporter(s: Scenario, port: number, extra: readonly string[] = []): Promise<ExporterProcess> {
+  return startProcess(scenarioArgs(s, extra), port);
+}
