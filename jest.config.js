@@ -8,5 +8,7 @@ export default {
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 30000,
+  // Safety net for CI: a leaked handle must not keep a finished run alive for its 90 minutes.
+  forceExit: true,
   reporters: ['default', '<rootDir>/test/summary-reporter.mjs'],
 };

@@ -16,14 +16,19 @@ parentPort.on('message', ({ id, password, hash }) => {
 });
 `;
 
+/** How long an idle worker is kept. */
+const IDLE_MS = 10_000;
+
 /** Verifies bcrypt hashes in a worker thread (started on first use, never keeps the process alive). */
 export class BcryptWorker {
   private worker: Worker | undefined;
   private nextId = 0;
   private readonly waiting = new Map<number, (ok: boolean) => void>();
+  private idleTimer: NodeJS.Timeout | undefined;
 
   compare(password: string, hash: string): Promise<boolean> {
     const worker = this.start();
+    clearTimeout(this.idleTimer);
     const id = this.nextId++;
     return new Promise<boolean>((resolve) => {
       this.waiting.set(id, resolve);
@@ -39,11 +44,17 @@ export class BcryptWorker {
     worker.on('message', ({ id, ok }: { id: number; ok: boolean }) => {
       this.waiting.get(id)?.(ok);
       this.waiting.delete(id);
+      // An idle worker goes away; the next login starts a new one.
+      if (this.waiting.size === 0) {
+        this.idleTimer = setTimeout(() => void worker.terminate(), IDLE_MS);
+        this.idleTimer.unref();
+      }
     });
     const failAll = () => {
+      clearTimeout(this.idleTimer);
       for (const resolve of this.waiting.values()) resolve(false);
       this.waiting.clear();
-      this.worker = undefined;
+      if (this.worker === worker) this.worker = undefined;
     };
     worker.on('error', failAll);
     worker.on('exit', failAll);
