@@ -11,7 +11,7 @@ import { helpText, loadConfig, parseCommandLine, type CommandLine, type Config }
 import { describeError } from './errors.js';
 import { Exporter } from './exporter.js';
 import { createLogger, type Logger } from './log.js';
-import { createApp } from './server/app.js';
+import { createHandler } from './server/app.js';
 
 /** ":10055" → all interfaces; "127.0.0.1:10055"; "[::1]:10055". */
 export function parseListenAddress(addr: string): { host: string | undefined; port: number } {
@@ -53,7 +53,7 @@ async function serve(cmd: CommandLine, config: Config, log: Logger): Promise<voi
     }
   };
 
-  const app = createApp({ exporter, log, reload });
+  const app = createHandler({ exporter, log, reload });
   const server = http.createServer({ requestTimeout: 60_000, headersTimeout: 10_000, keepAliveTimeout: 30_000 }, app);
   server.maxHeadersCount = 100;
   await new Promise<void>((resolve, reject) => {
