@@ -236,8 +236,12 @@ export function wrk(url, { connections, seconds, threads = 1 }) {
       const pct = (q) => parseDuration(new RegExp(`^\\s+${q}%\\s+(\\S+)`, 'm').exec(out)?.[1] ?? '');
       const errors = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
       const socket = /Socket errors:[^\n]*/.exec(out)?.[0];
-      const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
-      resolve({ rps, p50: pct(50), p90: pct(90), p99: pct(99), requests, errors, socket, args });
+      const m = /(\d+) requests in ([\d.]+\w+),/.exec(out);
+      const requests = Number(m?.[1]);
+      const seconds = parseDuration(m?.[2] ?? '') / 1000;
+      // Only successful scrapes count: a 503 ("too many requests") is fast but useless.
+      const ok = (requests - errors) / seconds;
+      resolve({ rps: ok, rawRps: rps, p50: pct(50), p90: pct(90), p99: pct(99), requests, errors, socket, args });
     });
   });
 }
