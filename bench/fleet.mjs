@@ -275,7 +275,7 @@ function loadQueries(hostInstance, intervalS, srcDir) {
 }
 
 /** Per query; a query that takes longer fails with a timeout (keeps the run bounded). */
-const QUERY_TIMEOUT = '20s';
+const QUERY_TIMEOUT = '10s';
 
 async function timeQuery(base, params) {
   const url = `${base}?${new URLSearchParams({ ...params, timeout: QUERY_TIMEOUT })}`;
