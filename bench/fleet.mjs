@@ -246,7 +246,14 @@ function loadQueries(hostInstance, intervalS, srcDir) {
   const alertDir = path.join(srcDir, 'alerts');
   const queries = [];
   const rateInterval = `${Math.max(RANGE_STEP_S + intervalS, 4 * intervalS)}s`;
-  const dashboards = existsSync(dashDir) ? readdirSync(dashDir).filter((f) => f.endsWith('.json')).sort() : [];
+  // Grafana dashboards only (dashboards/ may hold other JSON, e.g. a tsconfig.json).
+  const dashboards = (existsSync(dashDir) ? readdirSync(dashDir).filter((f) => f.endsWith('.json')).sort() : []).filter((f) => {
+    try {
+      return Array.isArray(JSON.parse(readFileSync(path.join(dashDir, f), 'utf8')).panels);
+    } catch {
+      return false;
+    }
+  });
   for (const f of dashboards) {
     const d = JSON.parse(readFileSync(path.join(dashDir, f), 'utf8'));
     const isHost = (d.templating?.list ?? []).some((v) => v.name === 'instance' && !v.includeAll);
@@ -285,7 +292,7 @@ async function timeQuery(base, params) {
   const ms = performance.now() - t0;
   if (body.status !== 'success') return { ms, error: body.error ?? `HTTP ${res.status}` };
   const r = body.data.result;
-  return { ms, series: Array.isArray(r) ? r.length : 1, points: Array.isArray(r) ? r.reduce((a, s) => a + (s.values?.length ?? 1), 0) : 1 };
+  return { ms, series: Array.isArray(r) ? r.length : 1, points: Array.isArray(r) ? r.reduce((a, s) => a + (s.values?.length ?? 1), 0) : 1, first: Array.isArray(r) ? r[0]?.value?.[1] : undefined };
 }
 
 // ---- the benchmark ---------------------------------------------------------------------------------
@@ -450,7 +457,7 @@ function markdown(x) {
   p(`| samples / series | ${x.written.samples} / ${x.written.series} (${fmt(x.written.series / x.hosts, 1)} series per host) |`);
   p(`| OpenMetrics file | ${(x.omBytes / 2 ** 30).toFixed(2)} GiB, generated in ${fmt(x.genS, 1)} s |`);
   p(`| promtool backfill | ${fmt(x.backfillS, 1)} s → TSDB ${(x.du / 2 ** 20).toFixed(0)} MiB |`);
-  p(`| sanity: \`count(klp_kernel_info)\` at the end | ${x.check.points ?? '?'} result(s) |`);
+  p(`| sanity: \`count(klp_kernel_info)\` at the end | ${x.check.first ?? x.check.error ?? '?'} (hosts that are up and report a kernel) |`);
   p();
   p(`**Sample interval.** To keep generation and backfill within a few minutes on 2 cores, each series has one sample every ${x.intervalMin} minutes`);
   p(`(a real deployment scrapes every 15 to 60 s), and Prometheus runs with \`--query.lookback-delta=${x.lookback}\` (the interval minus 1 s) so that`);
