@@ -4,7 +4,6 @@
 
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { readBuildInfo } from './build-info.js';
 import { helpText, loadConfig, parseCommandLine, type CommandLine, type Config } from './config/config.js';
@@ -12,6 +11,7 @@ import { describeError } from './errors.js';
 import { Exporter } from './exporter.js';
 import { createLogger, type Logger } from './log.js';
 import { createHandler } from './server/app.js';
+import { createWebServer, loadWebConfig, type WebConfig } from './web/index.js';
 
 /** ":10055" → all interfaces; "127.0.0.1:10055"; "[::1]:10055". */
 export function parseListenAddress(addr: string): { host: string | undefined; port: number } {
@@ -35,7 +35,7 @@ export async function writeTextfile(exporter: Exporter, file: string): Promise<v
   }
 }
 
-async function serve(cmd: CommandLine, config: Config, log: Logger): Promise<void> {
+async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: WebConfig | undefined): Promise<void> {
   const exporter = await Exporter.create(config, log);
   const { host, port } = parseListenAddress(config.web.listenAddress);
 
@@ -54,7 +54,11 @@ async function serve(cmd: CommandLine, config: Config, log: Logger): Promise<voi
   };
 
   const app = createHandler({ exporter, log, reload });
-  const server = http.createServer({ requestTimeout: 60_000, headersTimeout: 10_000, keepAliveTimeout: 30_000 }, app);
+  // --web.config.file: TLS, client certificates, basic auth (all paths but /-/healthy) and headers; see src/web/.
+  // maxConnections: room for a burst of 1,000 concurrent scrapes (issue 6); createWebServer's
+  // default of 256 reset the 257th connection without an answer. Node raises the file descriptor
+  // soft limit to the hard one at start-up, so this leaves plenty for files and pipes.
+  const server = createWebServer(app, webConfig, { requestTimeoutMs: 60_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 30_000, maxConnections: 1024 });
   server.maxHeadersCount = 100;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -71,6 +75,9 @@ async function serve(cmd: CommandLine, config: Config, log: Logger): Promise<voi
     exporter.close();
     server.close(() => process.exit(0));
     server.closeIdleConnections();
+    // Keep-alive connections of scrapes still in flight become idle only after their response; close them
+    // then, or server.close() would wait for the keep-alive timeout.
+    setInterval(() => server.closeIdleConnections(), 100).unref();
     setTimeout(() => {
       server.closeAllConnections();
       process.exit(0);
@@ -84,6 +91,7 @@ async function serve(cmd: CommandLine, config: Config, log: Logger): Promise<voi
 export async function main(argv: readonly string[]): Promise<number> {
   let cmd: CommandLine;
   let config: Config;
+  let webConfig: WebConfig | undefined;
   try {
     cmd = parseCommandLine(argv);
     if (cmd.help) {
@@ -96,6 +104,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     config = await loadConfig(cmd);
+    // The web config file is read once, at start-up (and checked by --config.check); errors name file and key.
+    if (config.web.configFile !== undefined && !config.textfileOutput) webConfig = loadWebConfig(config.web.configFile);
   } catch (err) {
     process.stderr.write(`klp_exporter: ${describeError(err)}\n`);
     return 2;
@@ -119,7 +129,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   }
   try {
-    await serve(cmd, config, log);
+    await serve(cmd, config, log, webConfig);
   } catch (err) {
     log.error('cannot start', { err: describeError(err) });
     return 1;

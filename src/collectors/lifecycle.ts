@@ -84,8 +84,12 @@ export async function collectLifecycle(ctx: CollectorContext, input: LifecycleIn
     const p = rootfsPath(ctx.paths, rel);
     const text = await readOptionalHostFile(p, LIFECYCLE_FILE_LIMIT);
     if (text === undefined) continue;
-    const data = parseLifecycleData(text, hostView(ctx.paths, p));
+    const source = hostView(ctx.paths, p);
+    const data = parseLifecycleData(text, source);
     for (const problem of data.problems) ctx.log.warn('skipped a lifecycle data line', { detail: problem });
+    // A few bad lines are skipped (as zypper-lifecycle does); a file with nothing usable at all
+    // (truncated, emptied, overwritten) is a broken source, not "no date for this package".
+    if (data.entries.length === 0) ctx.problem(`${source}: no usable lifecycle line${data.problems.length > 0 ? ` (${data.problems.length} bad)` : ' (empty)'}`);
     entries.push(...data.entries);
   }
   const edition = input.installed ? `${input.installed.version}-${input.installed.release}` : undefined;

@@ -43,9 +43,28 @@ export async function collectLivepatch(ctx: CollectorContext): Promise<Livepatch
   return { supported: true, patches };
 }
 
-/** One patch directory; undefined when it vanished while we read it (patch removed meanwhile). */
-async function readPatch(ctx: CollectorContext, root: string, name: string): Promise<SysfsPatch | undefined> {
+/** Attempts at reading one patch directory whose files vanish and come back while we read. */
+const PATCH_READ_ATTEMPTS = 3;
+
+/**
+ * One patch directory; undefined when it vanished while we read it (patch removed meanwhile).
+ * When enabled or transition is missing but the directory is there again (removed and loaded
+ * again between two reads), it is read again from the start, and only reported after that.
+ */
+async function readPatch(ctx: CollectorContext, root: string, name: string, attempt = 1): Promise<SysfsPatch | undefined> {
   const dir = `${root}/${name}`;
+  const problems: string[] = [];
+  const { patch, vanished } = await readPatchOnce({ ...ctx, problem: (m) => void problems.push(m) }, dir, name);
+  if (vanished) {
+    if ((await listSubdirectories(dir)) === undefined) return undefined;
+    if (attempt < PATCH_READ_ATTEMPTS) return readPatch(ctx, root, name, attempt + 1);
+    problems.push(`${hostView(ctx.paths, dir)}: enabled or transition missing`);
+  }
+  for (const m of problems) ctx.problem(m);
+  return patch;
+}
+
+async function readPatchOnce(ctx: CollectorContext, dir: string, name: string): Promise<{ patch: SysfsPatch; vanished: boolean }> {
   let vanished = false;
   const attr = async <T>(file: string, parse: (text: string, source: string) => T, optional: boolean): Promise<T | undefined> => {
     const p = `${dir}/${file}`;
@@ -62,16 +81,11 @@ async function readPatch(ctx: CollectorContext, root: string, name: string): Pro
   };
   const enabled = await attr('enabled', parseSysfsFlag, false);
   const transition = await attr('transition', parseSysfsFlag, false);
-  if (vanished) {
-    // Race with the kernel removing a replaced or disabled patch: not an error.
-    if ((await listSubdirectories(dir)) === undefined) return undefined;
-    ctx.problem(`${hostView(ctx.paths, dir)}: enabled or transition missing`);
-  }
   const replace = await attr('replace', parseSysfsFlag, true);
   const stackOrder = await attr('stack_order', parseSysfsInteger, true);
   const objects: Array<{ name: string; patched: 0 | 1 | undefined }> = [];
   for (const obj of (await listSubdirectories(dir).catch(() => undefined)) ?? []) {
     objects.push({ name: obj, patched: await attr(`${obj}/patched`, parseSysfsFlag, true) });
   }
-  return { name, enabled, transition, replace, stackOrder, objects };
+  return { patch: { name, enabled, transition, replace, stackOrder, objects }, vanished };
 }

@@ -8,6 +8,7 @@ import YAML from 'yaml';
 import { ConfigError } from '../errors.js';
 import type { LogFormat, LogLevel } from '../log.js';
 import { parseDuration } from './duration.js';
+import { yamlShapeProblem } from './yaml-shape.js';
 import { COLLECTOR_NAMES, COMMAND_FLAGS, SETTINGS, type CollectorName, type Setting } from './settings.js';
 
 export interface Config {
@@ -97,9 +98,12 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   return { settings, configFile, check, help, version };
 }
 
+
 /** Parse the YAML config file text into settings, strictly. */
 export function parseConfigFile(text: string, file: string): Values {
   let doc: unknown;
+  const shapeProblem = yamlShapeProblem(text);
+  if (shapeProblem) throw new ConfigError(`${file}: ${shapeProblem}`);
   try {
     const parsed = YAML.parseDocument(text, { uniqueKeys: true });
     if (parsed.errors.length > 0) throw parsed.errors[0];

@@ -40,7 +40,7 @@ export class CommandError extends ExporterError {
 }
 
 const STDERR_LIMIT = 64 * 1024;
-/** Extra time for a killed command to go away before we stop waiting for it. */
+/** Extra time after the deadline for a killed command's pipes to close before we stop waiting. */
 const KILL_GRACE_MS = 1000;
 
 /** One line saying how a command ended. */
@@ -71,13 +71,9 @@ export async function runCommand(
     reject: false,
     shell: false,
     stdin: 'ignore',
-    // Own process group, so that a timeout also kills grandchildren holding stdout open.
+    // Own process group, so that the deadline also kills grandchildren holding stdout open.
     detached: true,
     cleanup: true,
-    timeout: opts.timeoutMs,
-    killSignal: 'SIGKILL',
-    forceKillAfterDelay: false,
-    cancelSignal: opts.signal,
     maxBuffer: { stdout: opts.maxOutputBytes, stderr: STDERR_LIMIT },
     stripFinalNewline: false,
     encoding: 'utf8',
@@ -85,47 +81,49 @@ export async function runCommand(
     env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C', LANG: 'C' },
   });
   const killGroup = () => {
-    if (sub.pid !== undefined) {
-      try {
-        process.kill(-sub.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
+    if (sub.pid === undefined) return;
+    try {
+      process.kill(-sub.pid, 'SIGKILL');
+    } catch {
+      // already gone
     }
   };
-  // execa kills the direct child on timeout; a grandchild that inherited stdout would keep the
-  // pipe open, so after the deadline we kill the whole group and, as a last resort, stop
-  // waiting for the streams.
-  let hardTimer: NodeJS.Timeout | undefined;
+  // At the deadline (or when the caller aborts) the whole process group is killed; if the
+  // output pipes still do not close (a process escaped the group), we stop waiting after a grace.
+  let timedOut = false;
+  const expire = () => {
+    timedOut = true;
+    killGroup();
+  };
+  const deadline = setTimeout(expire, opts.timeoutMs);
+  opts.signal?.addEventListener('abort', expire, { once: true });
+  if (opts.signal?.aborted) expire();
+  let graceTimer: NodeJS.Timeout | undefined;
   const hardStop = new Promise<'hard'>((resolve) => {
-    hardTimer = setTimeout(() => {
-      killGroup();
-      setTimeout(() => resolve('hard'), KILL_GRACE_MS).unref();
-    }, opts.timeoutMs + 50);
-    hardTimer.unref();
+    graceTimer = setTimeout(() => resolve('hard'), opts.timeoutMs + KILL_GRACE_MS);
   });
   const settled = await Promise.race([sub, hardStop]);
-  clearTimeout(hardTimer);
+  clearTimeout(deadline);
+  clearTimeout(graceTimer);
+  opts.signal?.removeEventListener('abort', expire);
   const durationMs = Math.round(performance.now() - started);
   if (settled === 'hard') {
+    killGroup();
     sub.stdout?.destroy();
     sub.stderr?.destroy();
-    sub.kill('SIGKILL');
     return { command, exitCode: undefined, signal: 'SIGKILL', stdout: '', stderr: '', timedOut: true, truncated: false, spawnError: undefined, durationMs };
   }
   const r = settled;
-  // A timed-out or truncated command may have left children behind in its group.
-  if (r.timedOut || r.isMaxBuffer || r.isCanceled) killGroup();
-  const spawnError = r.exitCode === undefined && !r.signal && !r.timedOut && !r.isMaxBuffer && !r.isCanceled
-    ? (r.code ?? r.shortMessage ?? 'unknown error')
-    : undefined;
+  // A truncated command may have left children behind in its group.
+  if (r.isMaxBuffer) killGroup();
+  const spawnError = r.exitCode === undefined && !r.signal && !timedOut && !r.isMaxBuffer ? (r.code ?? r.shortMessage ?? 'unknown error') : undefined;
   return {
     command,
     exitCode: r.exitCode,
     signal: r.signal ?? undefined,
     stdout: typeof r.stdout === 'string' ? r.stdout : '',
     stderr: typeof r.stderr === 'string' ? r.stderr : '',
-    timedOut: r.timedOut || r.isCanceled,
+    timedOut,
     truncated: r.isMaxBuffer,
     spawnError,
     durationMs,

@@ -8,9 +8,16 @@
 import { ParseError } from '../errors.js';
 import { parseIsoDate } from './date.js';
 
+/** A compiled name or version pattern: a glob (see globMatcher) or a /regex/ from the data file. */
+export interface Matcher {
+  test(text: string): boolean;
+  /** The pattern; "^.*$" for a bare "*" (any version). */
+  readonly source: string;
+}
+
 export interface LifecycleEntry {
-  readonly name: string | RegExp;
-  readonly version: RegExp;
+  readonly name: string | Matcher;
+  readonly version: Matcher;
   /** Unix milliseconds; undefined when the line names a successor but no date. */
   readonly date: number | undefined;
   readonly line: number;
@@ -37,7 +44,7 @@ export function parseLifecycleData(text: string, source: string): LifecycleData 
     if (!fields || fields.length < 3) return void problems.push(`${where}: expected name,version,date[,successor]`);
     const [nameText, versionText, dateText] = fields.map((f) => f.trim()) as [string, string, string];
     if (nameText === '') return void problems.push(`${where}: empty name`);
-    let name: string | RegExp;
+    let name: string | Matcher;
     if (nameText.length >= 2 && nameText.startsWith('/') && nameText.endsWith('/')) {
       try {
         name = new RegExp(nameText.slice(1, -1));
@@ -45,7 +52,7 @@ export function parseLifecycleData(text: string, source: string): LifecycleData 
         return void problems.push(`${where}: invalid regular expression ${nameText}`);
       }
     } else {
-      name = nameText.includes('*') || nameText.includes('?') ? globToRegExp(nameText) : nameText;
+      name = nameText.includes('*') || nameText.includes('?') ? globMatcher(nameText) : nameText;
     }
     let date: number | undefined;
     if (dateText !== '') {
@@ -54,7 +61,7 @@ export function parseLifecycleData(text: string, source: string): LifecycleData 
     } else if ((fields[3] ?? '').trim() === '') {
       return void problems.push(`${where}: no date and no successor`);
     }
-    entries.push({ name, version: globToRegExp(versionText === '' ? '*' : versionText), date, line: i + 1, source });
+    entries.push({ name, version: globMatcher(versionText === '' ? '*' : versionText), date, line: i + 1, source });
   });
   return { entries, problems };
 }
@@ -71,9 +78,39 @@ export function findLifecycleEntry(entries: readonly LifecycleEntry[], name: str
   return found;
 }
 
-function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`);
+/**
+ * A glob with * (any run) and ? (any one character), matched without regular expressions: a
+ * RegExp built from a glob such as "*a*a*a*a*a*a*a*a*a*ab" backtracks exponentially (seconds per
+ * match for a 40-character edition), so a bad data line could stall every scrape. This is the
+ * classic greedy matcher that only backtracks to the last star: O(pattern × text) at worst.
+ */
+export function globMatcher(glob: string): Matcher {
+  const source = glob === '*' ? '^.*$' : glob;
+  return {
+    source,
+    test(text: string): boolean {
+      let p = 0;
+      let t = 0;
+      let star = -1;
+      let mark = 0;
+      while (t < text.length) {
+        if (p < glob.length && (glob[p] === '?' || (glob[p] !== '*' && glob[p] === text[t]))) {
+          p++;
+          t++;
+        } else if (p < glob.length && glob[p] === '*') {
+          star = p++;
+          mark = t;
+        } else if (star !== -1) {
+          p = star + 1;
+          t = ++mark;
+        } else {
+          return false;
+        }
+      }
+      while (p < glob.length && glob[p] === '*') p++;
+      return p === glob.length;
+    },
+  };
 }
 
 /** Split one CSV line (RFC 4180 quotes); undefined when a quote is not closed. */

@@ -50,11 +50,15 @@ export function derive(s: Snapshot): Derived {
   const lp = s.livepatch;
   const running = kernel && s.packages ? runningLivepatchPackages(kernel, s.packages) : undefined;
 
+  // A patch whose enabled or transition file could not be read could be anything: say only
+  // what the known values prove, and leave the state out otherwise (never "unpatched" by guess).
   let state: LivepatchState | undefined;
   if (lp) {
     if (!lp.supported) state = 'unsupported';
     else if (lp.patches.some((p) => p.transition === 1)) state = 'transition';
+    else if (lp.patches.some((p) => p.transition === undefined)) state = undefined;
     else if (lp.patches.some((p) => p.enabled === 1)) state = 'patched';
+    else if (lp.patches.some((p) => p.enabled === undefined)) state = undefined;
     else state = 'unpatched';
   }
 
@@ -74,7 +78,11 @@ export function derive(s: Snapshot): Derived {
   }
 
   const activePatch = lp ? pickActive(lp.patches, versionOf) : undefined;
-  const activeVersion = lp ? (activePatch ? versionOf.get(activePatch.name)! : 0) : undefined;
+  // Unknown as well when a patch of unknown state could be the active one (a higher version).
+  const undecided = lp?.patches.some(
+    (p) => (p.enabled === undefined || p.transition === undefined) && versionOf.has(p.name) && (!activePatch || versionOf.get(p.name)! > versionOf.get(activePatch.name)!),
+  );
+  const activeVersion = lp && !undecided ? (activePatch ? versionOf.get(activePatch.name)! : 0) : undefined;
   const installedVersion = running ? Math.max(0, ...running.map((p) => integer(p.version) ?? 0)) : undefined;
 
   let cves: readonly string[] | undefined;
@@ -82,7 +90,7 @@ export function derive(s: Snapshot): Derived {
   if (activeVersion === 0) {
     cves = [];
     bugs = [];
-  } else if (activePatch && s.klp) {
+  } else if (activeVersion !== undefined && activePatch && s.klp) {
     const block = findKlpBlock(s.klp.patches, activePatch.name);
     if (block) {
       cves = block.initial ? [] : block.cves;

@@ -75,8 +75,10 @@ export async function renderMetrics(s: Snapshot, d: Derived, o: RenderOptions): 
 
   if (s.livepatch) {
     set(gauge('klp_livepatch_supported', 'Whether the kernel supports live patching (/sys/kernel/livepatch exists).'), s.livepatch.supported ? 1 : 0);
-    const state = gauge('klp_livepatch_state', 'Live patch state of the kernel: patched, transition, unpatched or unsupported (1 for the current state).', ['state']);
-    for (const st of LIVEPATCH_STATES) set(state, st === d.state ? 1 : 0, { state: st });
+    if (d.state !== undefined) {
+      const state = gauge('klp_livepatch_state', 'Live patch state of the kernel: patched, transition, unpatched or unsupported (1 for the current state).', ['state']);
+      for (const st of LIVEPATCH_STATES) set(state, st === d.state ? 1 : 0, { state: st });
+    }
     const patches = s.livepatch.patches;
     if (patches.length > 0) {
       const enabled = gauge('klp_patch_enabled', 'The enabled attribute of a loaded live patch (/sys/kernel/livepatch/<patch>/enabled).', ['patch']);

@@ -37,7 +37,7 @@ export class Scraper {
   private readonly lifecycle: CachedValue<{ expiry: Expiry | undefined }>;
   private readonly zypper = new ZypperMemo();
   private readonly abort = new AbortController();
-  private inflight: Promise<Snapshot> | undefined;
+  private inflight: { promise: Promise<Snapshot>; bringForward: (at: number) => void } | undefined;
   /** Commands started since start-up, by command name. */
   readonly commandRuns = new Map<CommandName, number>();
 
@@ -48,14 +48,34 @@ export class Scraper {
     this.lifecycle = new CachedValue(maxAge, deps.now);
   }
 
-  /** Collect, sharing a collection already under way. Resolves by `timeoutMs` at the latest. */
+  /**
+   * Collect, sharing a collection already under way. Resolves by `timeoutMs` at the latest: a
+   * scrape that joins with a shorter deadline brings the shared deadline forward (collectors
+   * still running then go on in the background and serve the next scrape).
+   */
   collect(timeoutMs: number): Promise<Snapshot> {
-    if (!this.inflight) {
-      this.inflight = this.collectOnce(timeoutMs).finally(() => {
-        this.inflight = undefined;
-      });
+    const due = performance.now() + timeoutMs;
+    if (this.inflight) {
+      this.inflight.bringForward(due);
+      return this.inflight.promise;
     }
-    return this.inflight;
+    let resolveDeadline!: () => void;
+    const deadline = new Promise<void>((resolve) => (resolveDeadline = resolve));
+    let timer: NodeJS.Timeout | undefined;
+    let currentDue = Infinity;
+    const bringForward = (at: number) => {
+      if (at >= currentDue) return;
+      currentDue = at;
+      clearTimeout(timer);
+      timer = setTimeout(resolveDeadline, Math.max(0, at - performance.now()));
+    };
+    bringForward(due);
+    const promise = this.collectOnce(deadline).finally(() => {
+      clearTimeout(timer);
+      this.inflight = undefined;
+    });
+    this.inflight = { promise, bringForward };
+    return promise;
   }
 
   /** Stop: running commands are killed. */
@@ -137,59 +157,50 @@ export class Scraper {
     for (const p of problems) this.deps.log.error('collector failed', { collector: name, err: p });
   }
 
-  private async collectOnce(timeoutMs: number): Promise<Snapshot> {
+  private async collectOnce(deadline: Promise<void>): Promise<Snapshot> {
     const { config, paths, commands } = this.deps;
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs);
+    const health: CollectorHealth[] = [];
+    const [kernelData, livepatch, taint] = await Promise.all([
+      this.direct<KernelData>('kernel', health, collectKernel),
+      this.direct<LivepatchData>('livepatch', health, collectLivepatch),
+      this.direct<Taint>('taint', health, collectTaint),
+    ]);
+    const kernel = kernelData?.kernel;
+    const rpmStamp = await rpmDbStamp(this.context('packages', []));
+
+    const packages = await this.cached('packages', this.packages, `${rpmStamp}|${kernel?.flavor ?? ''}`, health, deadline, (ctx) =>
+      collectPackages(ctx, kernel?.flavor),
+    );
+    const runningLp = kernel && packages ? runningLivepatchPackages(kernel, packages)[0] : undefined;
+
+    const sysfsSig = (livepatch?.patches ?? []).map((p) => `${p.name}:${p.enabled}:${p.transition}`).join(',');
+    const klp = await this.cached('klp', this.klp, `${rpmStamp}|${sysfsSig}|${runningLp?.version}-${runningLp?.release}`, health, deadline, async (ctx) => {
+      const data = await collectKlp(ctx, runningLp);
+      this.crossCheck(data, livepatch);
+      return data;
     });
-    try {
-      const health: CollectorHealth[] = [];
-      const [kernelData, livepatch, taint] = await Promise.all([
-        this.direct<KernelData>('kernel', health, collectKernel),
-        this.direct<LivepatchData>('livepatch', health, collectLivepatch),
-        this.direct<Taint>('taint', health, collectTaint),
-      ]);
-      const kernel = kernelData?.kernel;
-      const rpmStamp = await rpmDbStamp(this.context('packages', []));
 
-      const packages = await this.cached('packages', this.packages, `${rpmStamp}|${kernel?.flavor ?? ''}`, health, deadline, (ctx) =>
-        collectPackages(ctx, kernel?.flavor),
-      );
-      const runningLp = kernel && packages ? runningLivepatchPackages(kernel, packages)[0] : undefined;
-
-      const sysfsSig = (livepatch?.patches ?? []).map((p) => `${p.name}:${p.enabled}:${p.transition}`).join(',');
-      const klp = await this.cached('klp', this.klp, `${rpmStamp}|${sysfsSig}|${runningLp?.release ?? ''}`, health, deadline, async (ctx) => {
-        const data = await collectKlp(ctx, runningLp);
-        this.crossCheck(data, livepatch);
-        return data;
-      });
-
-      let lifecycle: { expiry: Expiry | undefined } | undefined;
-      if (kernel) {
-        const stamps = await Promise.all(LIFECYCLE_PATHS.map((p) => statStamp(rootfsPath(paths, p))));
-        const zypperBucket = config.lifecycle.zypper ? Math.floor(this.deps.now() / config.lifecycle.zypperIntervalMs) : 0;
-        const key = `${stamps.join('|')}|${rpmStamp}|${kernel.release}|${zypperBucket}`;
-        lifecycle = await this.cached('lifecycle', this.lifecycle, key, health, deadline, async (ctx) => ({
-          expiry: await collectLifecycle(
-            ctx,
-            {
-              candidateNames: livepatchPackageNamesFor(kernel),
-              installed: runningLp,
-              kernelPackage: packages ? runningKernelPackage(kernel, packages) : undefined,
-            },
-            config.lifecycle,
-            this.zypper,
-          ),
-        }));
-      } else if (config.collectors.lifecycle) {
-        health.push({ name: 'lifecycle', success: false, durationSeconds: 0, cached: true, lastSuccessMs: this.lifecycle.peek()?.lastSuccessMs });
-        this.deps.log.error('collector failed', { collector: 'lifecycle', err: 'running kernel unknown (kernel collector failed or disabled)' });
-      }
-      return { health, commands, kernel: kernelData, livepatch, taint, packages, klp, lifecycle };
-    } finally {
-      clearTimeout(timer);
+    let lifecycle: { expiry: Expiry | undefined } | undefined;
+    if (kernel) {
+      const stamps = await Promise.all(LIFECYCLE_PATHS.map((p) => statStamp(rootfsPath(paths, p))));
+      const zypperBucket = config.lifecycle.zypper ? Math.floor(this.deps.now() / config.lifecycle.zypperIntervalMs) : 0;
+      const kernelPackage = packages ? runningKernelPackage(kernel, packages) : undefined;
+      // The inputs include what the packages collector found, which may still be refreshing.
+      const inputs = `${runningLp?.version}-${runningLp?.release}|${kernelPackage?.buildTime}`;
+      const key = `${stamps.join('|')}|${rpmStamp}|${kernel.release}|${inputs}|${zypperBucket}`;
+      lifecycle = await this.cached('lifecycle', this.lifecycle, key, health, deadline, async (ctx) => ({
+        expiry: await collectLifecycle(
+          ctx,
+          { candidateNames: livepatchPackageNamesFor(kernel), installed: runningLp, kernelPackage },
+          config.lifecycle,
+          this.zypper,
+        ),
+      }));
+    } else if (config.collectors.lifecycle) {
+      health.push({ name: 'lifecycle', success: false, durationSeconds: 0, cached: true, lastSuccessMs: this.lifecycle.peek()?.lastSuccessMs });
+      this.deps.log.error('collector failed', { collector: 'lifecycle', err: 'running kernel unknown (kernel collector failed or disabled)' });
     }
+    return { health, commands, kernel: kernelData, livepatch, taint, packages, klp, lifecycle };
   }
 
   /** klp status is computed from the same sysfs files: say so when the two disagree. */

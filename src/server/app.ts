@@ -1,14 +1,15 @@
 // The HTTP interface: "/" (landing page), "/-/healthy", the telemetry path, and, when enabled,
 // POST "/-/reload". Only GET and HEAD elsewhere; everything else is 404 or 405. Never listens
-// by itself (see main.ts), so tests can drive it directly.
+// by itself (see main.ts), so tests can drive it directly. Basic auth and TLS wrap the whole
+// handler in src/web/ (createWebServer).
 //
 // createHandler() is what the server runs: a plain GET or HEAD of exactly the telemetry path
-// (no auth configured, no body) is answered without going through express's router, which
+// (no body) is answered without going through express's router, which
 // otherwise costs more than the scrape itself; everything else goes to the express app. Both
 // paths answer the same status, headers and body (see test/server-fast-path.test.ts).
 
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import { readBuildInfo } from '../build-info.js';
 import type { Exporter } from '../exporter.js';
 import type { Logger } from '../log.js';
@@ -19,8 +20,6 @@ export interface AppOptions {
   readonly log: Logger;
   /** Called by POST /-/reload (only routed when --web.enable-lifecycle). Resolves to an error message or undefined. */
   readonly reload?: () => Promise<string | undefined>;
-  /** Runs before every route except /-/healthy (basic auth). */
-  readonly auth?: RequestHandler;
 }
 
 const SECURITY_HEADERS: Record<string, string> = {
@@ -84,7 +83,6 @@ export function createApp(opts: AppOptions): express.Express {
  */
 export function createHandler(opts: AppOptions): RequestListener {
   const { app, metrics } = build(opts);
-  if (opts.auth) return app;
   const path = opts.exporter.config.web.telemetryPath;
   return (req, res) => {
     const url = req.url ?? '';
@@ -112,6 +110,9 @@ function build(opts: AppOptions): { app: express.Express; metrics: (req: Incomin
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', false);
+  // Exactly the configured paths: Express matches "/METRICS" and "/metrics/" otherwise.
+  app.set('case sensitive routing', true);
+  app.set('strict routing', true);
 
   const only = (methods: string[]) => (req: Request, res: Response, next: NextFunction) => {
     if (methods.includes(req.method)) return next();
@@ -120,7 +121,9 @@ function build(opts: AppOptions): { app: express.Express; metrics: (req: Incomin
   const noBody = (req: Request, res: Response, next: NextFunction) => {
     const len = req.get('Content-Length');
     if ((len !== undefined && len !== '0') || req.get('Transfer-Encoding') !== undefined) {
-      res.status(413).type('text/plain').send('Request bodies are not accepted\n');
+      // Close the connection: a body that is announced but never sent must not keep it open
+      // until the request timeout, and what follows a refused body is not read as a request.
+      res.set('Connection', 'close').status(413).type('text/plain').send('Request bodies are not accepted\n');
       req.resume();
       return;
     }
@@ -130,8 +133,6 @@ function build(opts: AppOptions): { app: express.Express; metrics: (req: Incomin
   app.all('/-/healthy', only(['GET', 'HEAD']), noBody, (_req, res) => {
     res.set(SECURITY_HEADERS).type('text/plain').send('Healthy\n');
   });
-
-  if (opts.auth) app.use(opts.auth);
 
   const metrics = metricsHandler(exporter, log);
   const metricsPath = exporter.config.web.telemetryPath;
@@ -144,8 +145,9 @@ function build(opts: AppOptions): { app: express.Express; metrics: (req: Incomin
   if (exporter.config.web.enableLifecycle && opts.reload) {
     const reload = opts.reload;
     app.all('/-/reload', only(['POST', 'PUT']), async (_req, res) => {
+      // The reason (it names files) is in the log, not in the answer.
       const error = await reload();
-      if (error) res.status(500).type('text/plain').send(`Failed to reload config: ${error}\n`);
+      if (error) res.status(500).type('text/plain').send('Failed to reload config; see the exporter log.\n');
       else res.type('text/plain').send('Reloaded\n');
     });
   }

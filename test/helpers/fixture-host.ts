@@ -1,7 +1,8 @@
 // Fixture hosts: a root tree plus recorded command outputs (see test/fixtures/README.md), and
 // ways to run the exporter against one, in this process or as a real process.
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import http from 'node:http';
 import path from 'node:path';
@@ -84,4 +85,15 @@ export { silentLogger };
 /** Replace values that change from run to run (durations) so that scrapes can be compared. */
 export function normalizeScrape(text: string): string {
   return text.replace(/^(klp_scrape_collector_duration_seconds\{[^}]*\}) .*$/gm, '$1 0');
+}
+
+/**
+ * Copy a fixture host into a temporary directory (with the fake tool beside it, so its bin/
+ * links keep working), for tests that change files. Remove `base` when done.
+ */
+export function copyScenario(name: string): { scenario: Scenario; base: string } {
+  const base = mkdtempSync(path.join(os.tmpdir(), 'klp-host-'));
+  cpSync(path.join(PROJECT, 'test/fixtures/bin'), path.join(base, 'bin'), { recursive: true });
+  cpSync(path.join(HOSTS, name), path.join(base, 'hosts', name), { recursive: true, verbatimSymlinks: true });
+  return { scenario: loadScenario(name, path.join(base, 'hosts')), base };
 }

@@ -1,0 +1,44 @@
+/**
+ * The one place to change how the klp_exporter alerts and dashboards find their data.
+ *
+ * `npm run dashboards` renders alerts/klp.rules.yml and dashboards/*.json from these values.
+ * Change a value here, regenerate and commit both the source and the output
+ * (test/alerts/generated.test.ts fails while they disagree).
+ */
+export const config = {
+  /** Label matcher that selects the klp_exporter scrape job in every alert and recording rule. */
+  jobSelector: 'job="klp"',
+
+  /** Live patch support ends soon: warning when fewer days than this are left ... */
+  expiryWarningDays: 30,
+  /** ... and critical when fewer days than this are left. Below 0 days KlpLivePatchExpired fires instead. */
+  expiryCriticalDays: 7,
+
+  /** How long each condition must hold before its alert fires. */
+  for: {
+    expiring: '1h',
+    expired: '15m',
+    transitionStuck: '15m',
+    updateNotApplied: '30m',
+    notLivePatched: '30m',
+    collectorFailing: '15m',
+    exporterDown: '15m',
+    exporterAbsent: '15m',
+    versionDrift: '1d',
+    newerKernelNotBooted: '7d',
+  },
+
+  /**
+   * Base of the runbook_url annotation; the anchor is the alert name in lower case.
+   * Point it at wherever you publish docs/runbook.md (for example your Git forge's file view).
+   */
+  runbookUrlBase: 'docs/runbook.md',
+
+  /** Fixed dashboard uids; links between the dashboards use them. */
+  dashboards: {
+    fleet: { uid: 'klp-fleet', title: 'KLP / Fleet overview', file: 'klp-fleet.json' },
+    host: { uid: 'klp-host', title: 'KLP / Host detail', file: 'klp-host.json' },
+  },
+  /** Tag shared by the dashboards (the dashboard links use it). */
+  dashboardTag: 'klp',
+} as const;

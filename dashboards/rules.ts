@@ -1,0 +1,253 @@
+/**
+ * Prometheus recording and alerting rules for klp_exporter, rendered to alerts/klp.rules.yml.
+ *
+ * Style follows the monitoring mixins: `Klp<Condition>` alert names, a `severity` label
+ * (critical pages, warning makes a ticket, info is not routed), a static `summary`, a templated
+ * `description` naming instance, kernel and live patch, and a `runbook_url` with one anchor per alert.
+ */
+import { stringify } from 'yaml';
+import { config } from './config.js';
+
+const sel = config.jobSelector;
+
+/** A selector for `metric` restricted to the klp_exporter job, plus optional extra matchers. */
+export function m(metric: string, ...matchers: string[]): string {
+  return `${metric}{${[sel, ...matchers].join(', ')}}`;
+}
+
+/** Adds the running kernel's `release` and `revision` labels to a per-host expression. */
+function withKernel(expr: string): string {
+  return `(\n  ${expr.split('\n').join('\n  ')}\n)\n* on (job, instance) group_left (release, revision)\n  ${m('klp_kernel_info')}`;
+}
+
+/** Template snippet: the value of `metric` for the alert's host (first series), or `fallback`. */
+function hostValue(metric: string, pipe: string, fallback: string): string {
+  return `{{ with printf "${metric}{job=%q,instance=%q}" $labels.job $labels.instance | query }}{{ . | first | value | ${pipe} }}{{ else }}${fallback}{{ end }}`;
+}
+
+/**
+ * Template snippet: the live patches loaded on the alert's host, as package name-version-release
+ * (klp_patch_info), or as sysfs patch names (klp_patch_enabled) when no package maps to them.
+ */
+const loadedPatches =
+  '{{ with printf "klp_patch_info{job=%q,instance=%q}" $labels.job $labels.instance | query }}' +
+  '{{ range $i, $p := . | sortByLabel "patch" }}{{ if $i }}, {{ end }}{{ $p.Labels.package }}-{{ $p.Labels.version }}-{{ $p.Labels.release }}{{ end }}' +
+  '{{ else }}' +
+  '{{ range $i, $p := printf "klp_patch_enabled{job=%q,instance=%q} == 1" $labels.job $labels.instance | query | sortByLabel "patch" }}' +
+  '{{ if $i }}, {{ end }}{{ $p.Labels.patch }}{{ else }}none{{ end }}' +
+  '{{ end }}';
+
+/** Template snippet: the kernel of the alert's host from the last day, for alerts whose expression has no kernel join. */
+const lastKnownKernel =
+  '{{ with printf "last_over_time(klp_kernel_info{job=%q,instance=%q}[1d])" $labels.job $labels.instance | query }}' +
+  '{{ . | first | label "release" }}{{ else }}unknown{{ end }}';
+
+const kernel = 'kernel {{ $labels.release }} (revision {{ $labels.revision }})';
+
+export type Severity = 'critical' | 'warning' | 'info';
+
+export interface AlertRule {
+  alert: string;
+  expr: string;
+  for: string;
+  labels: { severity: Severity };
+  annotations: { summary: string; description: string; runbook_url: string };
+}
+
+export interface RecordingRule {
+  record: string;
+  expr: string;
+}
+
+function alert(
+  name: string,
+  severity: Severity,
+  forDuration: string,
+  expr: string,
+  summary: string,
+  description: string,
+): AlertRule {
+  return {
+    alert: name,
+    expr,
+    for: forDuration,
+    labels: { severity },
+    annotations: { summary, description, runbook_url: runbookUrl(name) },
+  };
+}
+
+export function runbookUrl(alertName: string): string {
+  return `${config.runbookUrlBase}#${alertName.toLowerCase()}`;
+}
+
+const activeByKernel = 'instance:klp_patch_active_version:kernel';
+const fleetMaxByRevision = 'revision:klp_patch_active_version:max';
+
+export const recordingRules: RecordingRule[] = [
+  {
+    // Active live patch version per host, labelled with the running kernel's release and revision.
+    record: activeByKernel,
+    expr: `${m('klp_patch_active_version')}\n* on (job, instance) group_left (release, revision)\n  ${m('klp_kernel_info')}`,
+  },
+  {
+    // The fleet's highest active live patch version per kernel revision (drift baseline).
+    record: fleetMaxByRevision,
+    expr: `max by (job, revision) (${m(activeByKernel)})`,
+  },
+  {
+    // Number of hosts per kernel revision and active live patch version (drift distribution).
+    record: 'revision_active_version:klp_hosts:count',
+    expr: `count_values by (job, revision) ("active_version", ${m(activeByKernel)})`,
+  },
+  {
+    // Number of hosts in each live patch state; states no host is in are recorded as 0.
+    record: 'state:klp_livepatch_state:sum',
+    expr: `sum by (job, state) (${m('klp_livepatch_state')})`,
+  },
+];
+
+const { expiryWarningDays: warnDays, expiryCriticalDays: critDays } = config;
+const f = config.for;
+const days = m('klp_patch_days_until_expiry');
+const expiryDate = hostValue('klp_patch_expiry_timestamp_seconds', 'humanizeTimestamp', 'unknown');
+
+export const alertRules: AlertRule[] = [
+  alert(
+    'KlpLivePatchExpiringSoon',
+    'warning',
+    f.expiring,
+    withKernel(`${days} < ${warnDays}\nand\n${days} >= ${critDays}`),
+    `Live patch support for the running kernel ends within ${warnDays} days.`,
+    `Live patch support for ${kernel} on {{ $labels.instance }} ends in {{ printf "%.1f" $value }} days (${expiryDate}). ` +
+      `Loaded live patch: ${loadedPatches}. Plan a reboot into a newer kernel.`,
+  ),
+  alert(
+    'KlpLivePatchExpiringSoon',
+    'critical',
+    f.expiring,
+    withKernel(`${days} < ${critDays}\nand\n${days} >= 0`),
+    `Live patch support for the running kernel ends within ${critDays} days.`,
+    `Live patch support for ${kernel} on {{ $labels.instance }} ends in {{ printf "%.1f" $value }} days (${expiryDate}). ` +
+      `Loaded live patch: ${loadedPatches}. Reboot into a newer kernel before then.`,
+  ),
+  alert(
+    'KlpLivePatchExpired',
+    'critical',
+    f.expired,
+    withKernel(`-${days} > 0`),
+    'Live patch support for the running kernel has ended.',
+    `Live patch support for ${kernel} on {{ $labels.instance }} ended {{ printf "%.1f" $value }} days ago (${expiryDate}); ` +
+      `the kernel gets no more live patches. Loaded live patch: ${loadedPatches}. Reboot into a newer kernel.`,
+  ),
+  alert(
+    'KlpLivePatchTransitionStuck',
+    'warning',
+    f.transitionStuck,
+    withKernel(`${m('klp_livepatch_state', 'state="transition"')} == 1`),
+    'A live patch transition has not finished.',
+    `The live patch transition for ${kernel} on {{ $labels.instance }} has not finished for ${f.transitionStuck}. ` +
+      'Patches in transition: {{ range $i, $p := printf "klp_patch_transition{job=%q,instance=%q} == 1" $labels.job $labels.instance | query | sortByLabel "patch" }}' +
+      '{{ if $i }}, {{ end }}{{ $p.Labels.patch }}{{ else }}unknown{{ end }}. ' +
+      `Loaded live patch packages: ${loadedPatches}. Check the blocking tasks with klp blocking.`,
+  ),
+  alert(
+    'KlpLivePatchUpdateNotApplied',
+    'warning',
+    f.updateNotApplied,
+    // A host with no patch loaded at all (active version 0) is KlpKernelNotLivePatched instead.
+    withKernel(
+      `${m('klp_patch_installed_version')} > ${m('klp_patch_active_version')}\nand\n${m('klp_patch_active_version')} > 0`,
+    ),
+    'An installed live patch update is not applied.',
+    `Live patch version {{ $value }} for ${kernel} is installed on {{ $labels.instance }}, ` +
+      `but the active version is ${hostValue('klp_patch_active_version', 'printf "%.0f"', 'unknown')}. ` +
+      `Loaded live patch: ${loadedPatches}.`,
+  ),
+  alert(
+    'KlpKernelNotLivePatched',
+    'warning',
+    f.notLivePatched,
+    // Fires only on hosts that use live patching: a live patch package is installed (for any kernel)
+    // or the kernel taint shows a live patch was loaded since boot. Hosts that never subscribed stay quiet.
+    withKernel(
+      `${m('klp_livepatch_supported')} == 1\n` +
+        `and on (job, instance)\n${m('klp_livepatch_state', 'state="unpatched"')} == 1\n` +
+        `and on (job, instance)\n(\n  ${m('klp_packages_installed')} > 0\n  or on (job, instance)\n  ${m('klp_kernel_tainted_livepatch')} == 1\n)`,
+    ),
+    'The running kernel has no live patch loaded.',
+    `No live patch is loaded for ${kernel} on {{ $labels.instance }}, although the host uses live patching ` +
+      `(${hostValue('klp_packages_installed', 'printf "%.0f"', 'unknown')} live patch packages installed, ` +
+      `livepatch taint ${hostValue('klp_kernel_tainted_livepatch', 'printf "%.0f"', 'unknown')}). ` +
+      `Installed live patch version for this kernel: ${hostValue('klp_patch_installed_version', 'printf "%.0f"', 'unknown')}.`,
+  ),
+  alert(
+    'KlpCollectorFailing',
+    'warning',
+    f.collectorFailing,
+    `${m('klp_scrape_collector_success')} == 0`,
+    'A klp_exporter collector is failing.',
+    `The {{ $labels.collector }} collector of klp_exporter on {{ $labels.instance }} (kernel ${lastKnownKernel}) ` +
+      `has failed for ${f.collectorFailing}; its metrics are missing and live patch alerts for this host may not fire.`,
+  ),
+  alert(
+    'KlpExporterDown',
+    'warning',
+    f.exporterDown,
+    `up{${sel}} == 0`,
+    'Prometheus cannot scrape a klp_exporter target.',
+    `Prometheus has failed to scrape klp_exporter on {{ $labels.instance }} (job {{ $labels.job }}, ` +
+      `last known kernel ${lastKnownKernel}) for ${f.exporterDown}; live patch state of this host is unknown.`,
+  ),
+  alert(
+    'KlpExporterAbsent',
+    'warning',
+    f.exporterAbsent,
+    `absent(up{${sel}})`,
+    'No klp_exporter target is known to Prometheus.',
+    `Prometheus has no target for the selector {${sel}} (job {{ $labels.job }}) since ${f.exporterAbsent}; ` +
+      'no host reports its live patch state.',
+  ),
+  alert(
+    'KlpLivePatchVersionDrift',
+    'warning',
+    f.versionDrift,
+    `(${m(activeByKernel)} > 0)\n< on (job, revision) group_left\n  ${m(fleetMaxByRevision)}`,
+    'A host runs an older live patch than other hosts on the same kernel.',
+    `Live patch version {{ $value }} is active for ${kernel} on {{ $labels.instance }}, ` +
+      `but other hosts on the same kernel revision run version ` +
+      `{{ with printf "${fleetMaxByRevision}{job=%q,revision=%q}" $labels.job $labels.revision | query }}{{ . | first | value }}{{ else }}unknown{{ end }}. ` +
+      `Loaded live patch: ${loadedPatches}.`,
+  ),
+  alert(
+    'KlpNewerKernelNotBooted',
+    'info',
+    f.newerKernelNotBooted,
+    withKernel(`${m('klp_kernel_newer_installed')} == 1`),
+    'A newer kernel is installed but not booted.',
+    `A newer kernel than ${kernel} is installed on {{ $labels.instance }} but has not been booted for ${f.newerKernelNotBooted}. ` +
+      `Live patch support for the running kernel ends ${expiryDate}. Loaded live patch: ${loadedPatches}.`,
+  ),
+];
+
+/** Unique alert names, in file order. */
+export function alertNames(): string[] {
+  return [...new Set(alertRules.map((r) => r.alert))];
+}
+
+export function rulesFile(): { groups: { name: string; rules: (AlertRule | RecordingRule)[] }[] } {
+  return {
+    groups: [
+      { name: 'klp.rules', rules: recordingRules },
+      { name: 'klp.alerts', rules: alertRules },
+    ],
+  };
+}
+
+export function renderRules(): string {
+  const header = [
+    '# Generated by `npm run dashboards` from dashboards/rules.ts and dashboards/config.ts. Do not edit by hand:',
+    `# change the source (the job selector ${sel} and the thresholds live in dashboards/config.ts) and regenerate.`,
+    '',
+  ].join('\n');
+  return header + stringify(rulesFile(), { lineWidth: 0, blockQuote: 'literal' });
+}

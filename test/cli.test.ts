@@ -1,0 +1,121 @@
+// The exporter as a user runs it: `node dist/main.js` with flags, against a fixture host.
+
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { MAIN, startExporter, type ExporterProcess } from './helpers/exporter-process.js';
+import { loadScenario, scenarioArgs } from './helpers/fixture-host.js';
+
+const run = (args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 20_000 });
+const scenario = loadScenario('sles15sp6-patched');
+const PORT = 19_455;
+
+describe('serving', () => {
+  let exp: ExporterProcess;
+  beforeAll(async () => {
+    exp = await startExporter(scenario, PORT, ['--log.format=json']);
+  });
+  afterAll(async () => {
+    await exp.stop();
+  });
+
+  it('serves the fixture host on /metrics', async () => {
+    const res = await fetch(`${exp.url}/metrics`);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toContain('klp_livepatch_state{state="patched"} 1');
+    expect(text).toContain('klp_patch_active_version 3');
+    expect(text).toContain('klp_patch_days_until_expiry 138');
+    expect(text).not.toContain('process_cpu');
+  });
+
+  it('has a landing page, a health endpoint, 404 and 405', async () => {
+    const landing = await fetch(`${exp.url}/`);
+    expect(landing.status).toBe(200);
+    expect(await landing.text()).toContain('href="metrics"');
+    expect(landing.headers.get('x-content-type-options')).toBe('nosniff');
+    expect((await fetch(`${exp.url}/-/healthy`)).status).toBe(200);
+    expect((await fetch(`${exp.url}/metrics/extra`)).status).toBe(404);
+    expect((await fetch(`${exp.url}/../etc/passwd`)).status).toBe(404);
+    const post = await fetch(`${exp.url}/metrics`, { method: 'POST' });
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
+    expect((await fetch(`${exp.url}/-/reload`, { method: 'POST' })).status).toBe(404); // lifecycle API is off
+    const head = await fetch(`${exp.url}/metrics`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+  });
+
+  it('logs structured lines', () => {
+    const first = exp.stderr().split('\n')[0]!;
+    expect(JSON.parse(first)).toMatchObject({ level: 'info', msg: 'listening' });
+  });
+
+  it('runs no command for a scrape of an unchanged host', async () => {
+    const runs = async () => (await (await fetch(`${exp.url}/metrics`)).text()).split('\n').filter((l) => l.startsWith('klp_exporter_command_runs_total')).join('\n');
+    const before = await runs();
+    for (let i = 0; i < 5; i++) await fetch(`${exp.url}/metrics`);
+    expect(await runs()).toBe(before);
+  });
+});
+
+describe('one-shot modes', () => {
+  let tmp: string;
+  beforeAll(() => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'klp-cli-'));
+  });
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('--help and --version', () => {
+    const help = run(['--help']);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('--web.listen-address');
+    const version = run(['--version']);
+    expect(version.status).toBe(0);
+    expect(version.stdout).toMatch(/^klp_exporter, version \d+\.\d+\.\d+/);
+  });
+
+  it('rejects a bad flag with exit code 2 and a message', () => {
+    const r = run(['--web.listen-adress=:1']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('klp_exporter: unknown flag --web.listen-adress\n');
+  });
+
+  it('--config.check validates and exits', () => {
+    const good = path.join(tmp, 'good.yml');
+    writeFileSync(good, 'exec:\n  timeout: 2s\n');
+    const ok = run(['--config.file', good, '--config.check']);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toBe(`configuration OK: ${good}\n`);
+    const bad = path.join(tmp, 'bad.yml');
+    writeFileSync(bad, 'exec:\n  timout: 2s\n');
+    const nok = run(['--config.file', bad, '--config.check']);
+    expect(nok.status).toBe(2);
+    expect(nok.stderr).toBe(`klp_exporter: ${bad}: unknown key exec.timout\n`);
+  });
+
+  it('--textfile.output writes the metrics atomically and exits 0', () => {
+    const out = path.join(tmp, 'klp.prom');
+    const r = run([...scenarioArgs(scenario), '--textfile.output', out]);
+    expect(r.status).toBe(0);
+    const text = readFileSync(out, 'utf8');
+    expect(text).toContain('klp_patch_active_version 3');
+    expect(text).not.toMatch(/^process_|^nodejs_/m);
+    expect(readdirSync(tmp).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('--textfile.output exits non-zero when the file cannot be written', () => {
+    const out = path.join(tmp, 'missing-dir', 'klp.prom');
+    const r = run([...scenarioArgs(scenario), '--textfile.output', out]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('cannot write textfile');
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('refuses a listen address it cannot parse', () => {
+    const r = run([...scenarioArgs(scenario), '--web.listen-address=nonsense']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('invalid --web.listen-address');
+  });
+});

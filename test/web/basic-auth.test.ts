@@ -1,0 +1,129 @@
+import { describe, expect, it } from '@jest/globals';
+import express from 'express';
+import request from 'supertest';
+import bcrypt from 'bcryptjs';
+import { basicAuthMiddleware, parseBasicAuth, type BasicAuthOptions, type WebConfig } from '../../src/web/index.js';
+
+const HASH_A = bcrypt.hashSync('secret-a', 4);
+const HASH_B = bcrypt.hashSync('secret-b', 4);
+
+function config(users: Record<string, string>): WebConfig {
+  return { file: 'test.yml', basicAuthUsers: new Map(Object.entries(users)), headers: {} };
+}
+
+/** A compare that counts calls, tracks concurrency and can be held open. */
+function countingCompare(delayMs = 0) {
+  const stats = { calls: 0, active: 0, maxActive: 0 };
+  const compare = async (password: string, hash: string) => {
+    stats.calls++;
+    stats.active++;
+    stats.maxActive = Math.max(stats.maxActive, stats.active);
+    try {
+      if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+      return bcrypt.compare(password, hash);
+    } finally {
+      stats.active--;
+    }
+  };
+  return { stats, compare };
+}
+
+function appWith(cfg: WebConfig | undefined | (() => WebConfig | undefined), options?: BasicAuthOptions) {
+  const app = express();
+  app.use(basicAuthMiddleware(cfg, options));
+  app.get('/metrics', (_req, res) => {
+    res.send('ok');
+  });
+  app.get('/-/healthy', (_req, res) => {
+    res.send('Healthy');
+  });
+  return app;
+}
+
+describe('parseBasicAuth', () => {
+  it.each([
+    [undefined, undefined],
+    ['', undefined],
+    ['Bearer abc', undefined],
+    ['Basic', undefined],
+    ['Basic ' + Buffer.from('nocolon').toString('base64'), undefined],
+    ['Basic ' + Buffer.from('user:pa:ss').toString('base64'), { user: 'user', password: 'pa:ss' }],
+    ['basic ' + Buffer.from(':').toString('base64'), { user: '', password: '' }],
+    ['Basic ' + Buffer.from('ünï:cødé').toString('base64'), { user: 'ünï', password: 'cødé' }],
+  ])('%s', (header, expected) => {
+    expect(parseBasicAuth(header)).toEqual(expected);
+  });
+});
+
+describe('basicAuthMiddleware', () => {
+  it('passes everything when no users are configured', async () => {
+    await request(appWith(undefined)).get('/metrics').expect(200, 'ok');
+    await request(appWith(config({}))).get('/metrics').expect(200, 'ok');
+  });
+
+  it('checks every configured user', async () => {
+    const app = appWith(config({ a: HASH_A, b: HASH_B }));
+    await request(app).get('/metrics').auth('a', 'secret-a').expect(200);
+    await request(app).get('/metrics').auth('b', 'secret-b').expect(200);
+    await request(app).get('/metrics').auth('a', 'secret-b').expect(401);
+    await request(app).get('/metrics').auth('b', 'secret-a').expect(401);
+    // unknown user whose password matches a configured hash (the dummy comparison) is still refused
+    await request(app).get('/metrics').auth('c', 'secret-a').expect(401);
+    const res = await request(app).get('/metrics').expect(401);
+    expect(res.headers['www-authenticate']).toBe('Basic realm="klp_exporter"');
+  });
+
+  it('caches successful verifications, not failures, and expires them', async () => {
+    let t = 1_000_000;
+    const { stats, compare } = countingCompare();
+    const app = appWith(config({ a: HASH_A }), { compare, now: () => t, cacheTtlMs: 60_000 });
+    for (let i = 0; i < 5; i++) await request(app).get('/metrics').auth('a', 'secret-a').expect(200);
+    expect(stats.calls).toBe(1);
+    for (let i = 0; i < 3; i++) await request(app).get('/metrics').auth('a', 'wrong').expect(401);
+    expect(stats.calls).toBe(4);
+    t += 60_001;
+    await request(app).get('/metrics').auth('a', 'secret-a').expect(200);
+    expect(stats.calls).toBe(5);
+  });
+
+  it('an unknown user costs a comparison too (no timing shortcut)', async () => {
+    const { stats, compare } = countingCompare();
+    const app = appWith(config({ a: HASH_A }), { compare });
+    await request(app).get('/metrics').auth('nobody', 'x').expect(401);
+    expect(stats.calls).toBe(1);
+  });
+
+  it('a changed hash (reload) invalidates cached logins', async () => {
+    let cfg = config({ a: HASH_A });
+    const app = appWith(() => cfg);
+    await request(app).get('/metrics').auth('a', 'secret-a').expect(200);
+    cfg = config({ a: HASH_B });
+    await request(app).get('/metrics').auth('a', 'secret-a').expect(401);
+    await request(app).get('/metrics').auth('a', 'secret-b').expect(200);
+  });
+
+  it('runs bcrypt one at a time and answers 429 beyond maxPending', async () => {
+    const { stats, compare } = countingCompare(50);
+    const app = appWith(config({ a: HASH_A }), { compare, maxPending: 3 });
+    const server = app.listen(0, '127.0.0.1');
+    try {
+      await new Promise((r) => server.once('listening', r));
+      const agent = request(server);
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => agent.get('/metrics').auth('a', `wrong-${i}`).then((r) => r.status)),
+      );
+      expect(stats.maxActive).toBe(1);
+      expect(results.filter((s) => s === 401).length).toBeGreaterThanOrEqual(3);
+      expect(results.filter((s) => s === 429).length).toBeGreaterThanOrEqual(1);
+      expect(results.every((s) => s === 401 || s === 429)).toBe(true);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('/-/healthy is open, configurable', async () => {
+    const cfg = config({ a: HASH_A });
+    await request(appWith(cfg)).get('/-/healthy').expect(200);
+    await request(appWith(cfg, { openPaths: [] })).get('/-/healthy').expect(401);
+  });
+});
