@@ -10,6 +10,7 @@ import type { Logger } from './log.js';
 import { derive } from './scrape/derive.js';
 import { renderMetrics } from './scrape/render.js';
 import { Scraper } from './scrape/scraper.js';
+import type { Snapshot } from './scrape/snapshot.js';
 
 export interface ExporterOptions {
   /** Build info to report (tests pin it); default: this build's. */
@@ -30,6 +31,11 @@ function processMetrics(): Registry {
 export class Exporter {
   configReloadSuccessful = true;
   private scraper: Scraper;
+  /**
+   * The text of the last snapshot. Scrapes that arrive while a collection is under way share it
+   * (single flight), and they share its rendering too instead of each rendering it again.
+   */
+  private rendered: { snapshot: Snapshot; reloadOk: boolean; text: Promise<string> } | undefined;
 
   private constructor(
     private cfg: Config,
@@ -73,13 +79,22 @@ export class Exporter {
   async metrics(timeoutMs: number, includeProcessMetrics = !this.cfg.web.disableExporterMetrics): Promise<string> {
     const scraper = this.scraper;
     const snapshot = await scraper.collect(timeoutMs);
-    const text = await renderMetrics(snapshot, derive(snapshot), {
-      nowMs: this.now(),
-      cveInfo: this.cfg.klp.cveInfo,
-      buildInfo: this.buildInfo,
-      configReloadSuccessful: this.configReloadSuccessful,
-      commandRuns: scraper.commandRuns,
-    });
+    let r = this.rendered;
+    if (!r || r.snapshot !== snapshot || r.reloadOk !== this.configReloadSuccessful) {
+      r = {
+        snapshot,
+        reloadOk: this.configReloadSuccessful,
+        text: renderMetrics(snapshot, derive(snapshot), {
+          nowMs: this.now(),
+          cveInfo: this.cfg.klp.cveInfo,
+          buildInfo: this.buildInfo,
+          configReloadSuccessful: this.configReloadSuccessful,
+          commandRuns: scraper.commandRuns,
+        }),
+      };
+      this.rendered = r;
+    }
+    const text = await r.text;
     return includeProcessMetrics ? text + (await processMetrics().metrics()) : text;
   }
 

@@ -10,7 +10,7 @@ import { helpText, loadConfig, parseCommandLine, type CommandLine, type Config }
 import { describeError } from './errors.js';
 import { Exporter } from './exporter.js';
 import { createLogger, type Logger } from './log.js';
-import { createApp } from './server/app.js';
+import { createHandler } from './server/app.js';
 import { createWebServer, loadWebConfig, type WebConfig } from './web/index.js';
 
 /** ":10055" → all interfaces; "127.0.0.1:10055"; "[::1]:10055". */
@@ -53,7 +53,7 @@ async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: W
     }
   };
 
-  const app = createApp({ exporter, log, reload });
+  const app = createHandler({ exporter, log, reload });
   // --web.config.file: TLS, client certificates, basic auth (all paths but /-/healthy) and headers; see src/web/.
   // maxConnections: room for a burst of 1,000 concurrent scrapes (issue 6); createWebServer's
   // default of 256 reset the 257th connection without an answer. Node raises the file descriptor
