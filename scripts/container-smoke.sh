@@ -106,7 +106,7 @@ entrypoint=$(config Entrypoint)
 healthcheck=$(config Healthcheck)
 say "image: user=$user entrypoint=$entrypoint healthcheck=$healthcheck"
 [ -n "$user" ] && [ "${user%%:*}" != 0 ] && [ "${user%%:*}" != root ] || die "image runs as root"
-[ "$entrypoint" = '["node","/app/dist/main.js"]' ] || die "unexpected entrypoint $entrypoint"
+[ "$entrypoint" = '["node","--max-semi-space-size=1","/app/dist/main.js"]' ] || die "unexpected entrypoint $entrypoint"
 
 # 4. run on the fixture host
 ctr=$(buildah from --pull=never "$IMAGE")
