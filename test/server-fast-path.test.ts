@@ -83,7 +83,9 @@ describe('telemetry fast path', () => {
     const b = await request(port(slow), method, path, body, headers);
     expect(a).toEqual(b);
     expect(a.lengthOk).toBe(true);
-    if (method !== 'POST' && path.startsWith('/metrics') && !body) expect(a.status).toBe(200);
+    // Routing is strict and case-sensitive: only /metrics itself (with or without a query) is the telemetry path.
+    if (method !== 'POST' && /^\/metrics(\?|$)/.test(path) && !body) expect(a.status).toBe(200);
+    if (path === '/metrics/' || path === '/METRICS') expect(a.status).toBe(404);
   });
 
   it('serves the golden scrape on the fast path', async () => {
