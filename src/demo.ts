@@ -19,7 +19,7 @@ const FIXTURES = path.join(PROJECT, 'test/fixtures');
 const DAY_MS = 86_400_000;
 
 /** Shift YYYY-MM-DD dates in a lifecycle data file by whole days. */
-export function shiftLifecycleDates(text: string, days: number): string {
+function shiftLifecycleDates(text: string, days: number): string {
   return text.replace(/(^|[,\s])(\d{4}-\d{2}-\d{2})(?=\s*(,|$))/gm, (_m, pre: string, date: string) => {
     const shifted = new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
     return `${pre}${shifted}`;
@@ -27,7 +27,7 @@ export function shiftLifecycleDates(text: string, days: number): string {
 }
 
 /** Shift the BUILDTIME and INSTALLTIME columns of an `rpm -qa --qf` recording by whole days. */
-export function shiftRpmTimes(text: string, days: number): string {
+function shiftRpmTimes(text: string, days: number): string {
   return text.replace(/^(.*\t.*\t.*\t.*\t)(\d+)\t(\d+)$/gm, (_m, head: string, b: string, i: string) => `${head}${Number(b) + days * 86400}\t${Number(i) + days * 86400}`);
 }
 

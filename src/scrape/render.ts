@@ -14,7 +14,7 @@ export interface RenderOptions {
   readonly nowMs: number;
   readonly cveInfo: boolean;
   readonly buildInfo: BuildInfo;
-  /** undefined: no reload has happened yet (reported as 1). */
+  /** Whether the last config reload worked (true until a reload fails). */
   readonly configReloadSuccessful: boolean;
   readonly commandRuns: ReadonlyMap<CommandName, number>;
 }
