@@ -11,11 +11,11 @@ export interface KernelData {
   readonly os: OsRelease | undefined;
 }
 
-export async function collectKernel(ctx: CollectorContext): Promise<KernelData> {
-  const kernel = await readKernelRelease(ctx);
+export function collectKernel(ctx: CollectorContext): KernelData {
+  const kernel = readKernelRelease(ctx);
   let os: OsRelease | undefined;
   try {
-    os = await readOsRelease(ctx);
+    os = readOsRelease(ctx);
     if (!os) ctx.problem('no os-release file (/etc/os-release, /usr/lib/os-release)');
   } catch (err) {
     ctx.problem(err instanceof Error ? err.message : String(err));
@@ -23,21 +23,21 @@ export async function collectKernel(ctx: CollectorContext): Promise<KernelData> 
   return { kernel, os };
 }
 
-async function readKernelRelease(ctx: CollectorContext): Promise<KernelRelease> {
+function readKernelRelease(ctx: CollectorContext): KernelRelease {
   const osrelease = procPath(ctx.paths, 'sys/kernel/osrelease');
   try {
-    return parseKernelRelease(await readHostFile(osrelease), hostView(ctx.paths, osrelease));
+    return parseKernelRelease(readHostFile(osrelease), hostView(ctx.paths, osrelease));
   } catch (err) {
     if (!isNotFound(err)) throw err;
   }
   const version = procPath(ctx.paths, 'version');
-  return parseProcVersion(await readHostFile(version), hostView(ctx.paths, version));
+  return parseProcVersion(readHostFile(version), hostView(ctx.paths, version));
 }
 
-async function readOsRelease(ctx: CollectorContext): Promise<OsRelease | undefined> {
+function readOsRelease(ctx: CollectorContext): OsRelease | undefined {
   for (const rel of ['etc/os-release', 'usr/lib/os-release']) {
     const p = rootfsPath(ctx.paths, rel);
-    const text = await readOptionalHostFile(p);
+    const text = readOptionalHostFile(p);
     if (text !== undefined) return parseOsRelease(text, hostView(ctx.paths, p));
   }
   return undefined;

@@ -29,6 +29,6 @@ export async function collectKlp(ctx: CollectorContext, runningPackage: RpmPacka
   }
   if (!runningPackage || !ctx.commands.rpm) return { tool, status: undefined, patches: [], changelog: undefined };
   const nvr = `${runningPackage.name}-${runningPackage.version}-${runningPackage.release}`;
-  const run = requireSuccess(await ctx.run('rpm', [...(await rpmRootArgs(ctx)), '-q', '--changelog', nvr]));
+  const run = requireSuccess(await ctx.run('rpm', [...rpmRootArgs(ctx), '-q', '--changelog', nvr]));
   return { tool, status: undefined, patches: [], changelog: { nvr, ...parseKlpChangelog(run.stdout) } };
 }

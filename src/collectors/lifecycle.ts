@@ -82,7 +82,7 @@ export async function collectLifecycle(ctx: CollectorContext, input: LifecycleIn
   const entries: LifecycleEntry[] = [];
   for (const rel of LIFECYCLE_PATHS) {
     const p = rootfsPath(ctx.paths, rel);
-    const text = await readOptionalHostFile(p, LIFECYCLE_FILE_LIMIT);
+    const text = readOptionalHostFile(p, LIFECYCLE_FILE_LIMIT);
     if (text === undefined) continue;
     const source = hostView(ctx.paths, p);
     const data = parseLifecycleData(text, source);

@@ -2,7 +2,7 @@
 // Read fresh on every scrape; only world-readable attributes are read (never force or signal).
 
 import { FileReadError, isNotFound } from '../errors.js';
-import { listSubdirectories, readHostFile } from '../host/files.js';
+import { listDirectory, listSubdirectories, readHostFile } from '../host/files.js';
 import { hostView, sysPath } from '../host/paths.js';
 import { parseSysfsFlag, parseSysfsInteger } from '../parsers/sysfs.js';
 import type { CollectorContext } from './types.js';
@@ -25,19 +25,19 @@ export interface LivepatchData {
   readonly patches: readonly SysfsPatch[];
 }
 
-export async function collectLivepatch(ctx: CollectorContext): Promise<LivepatchData> {
+export function collectLivepatch(ctx: CollectorContext): LivepatchData {
   const root = sysPath(ctx.paths, 'kernel/livepatch');
-  const names = await listSubdirectories(root);
+  const names = listSubdirectories(root);
   if (names === undefined) {
     // Tell "no livepatch support" apart from "sysfs is not where we were told".
-    if ((await listSubdirectories(sysPath(ctx.paths, 'kernel'))) === undefined) {
+    if (listSubdirectories(sysPath(ctx.paths, 'kernel')) === undefined) {
       throw new FileReadError(hostView(ctx.paths, sysPath(ctx.paths, 'kernel')), 'no such directory: is sysfs mounted at --path.sysfs?', 'ENOENT');
     }
     return { supported: false, patches: [] };
   }
   const patches: SysfsPatch[] = [];
   for (const name of names) {
-    const patch = await readPatch(ctx, root, name);
+    const patch = readPatch(ctx, root, name);
     if (patch) patches.push(patch);
   }
   return { supported: true, patches };
@@ -51,12 +51,12 @@ const PATCH_READ_ATTEMPTS = 3;
  * When enabled or transition is missing but the directory is there again (removed and loaded
  * again between two reads), it is read again from the start, and only reported after that.
  */
-async function readPatch(ctx: CollectorContext, root: string, name: string, attempt = 1): Promise<SysfsPatch | undefined> {
+function readPatch(ctx: CollectorContext, root: string, name: string, attempt = 1): SysfsPatch | undefined {
   const dir = `${root}/${name}`;
   const problems: string[] = [];
-  const { patch, vanished } = await readPatchOnce({ ...ctx, problem: (m) => void problems.push(m) }, dir, name);
+  const { patch, vanished } = readPatchOnce({ ...ctx, problem: (m) => void problems.push(m) }, dir, name);
   if (vanished) {
-    if ((await listSubdirectories(dir)) === undefined) return undefined;
+    if (listSubdirectories(dir) === undefined) return undefined;
     if (attempt < PATCH_READ_ATTEMPTS) return readPatch(ctx, root, name, attempt + 1);
     problems.push(`${hostView(ctx.paths, dir)}: enabled or transition missing`);
   }
@@ -64,28 +64,47 @@ async function readPatch(ctx: CollectorContext, root: string, name: string, atte
   return patch;
 }
 
-async function readPatchOnce(ctx: CollectorContext, dir: string, name: string): Promise<{ patch: SysfsPatch; vanished: boolean }> {
+function readPatchOnce(ctx: CollectorContext, dir: string, name: string): { patch: SysfsPatch; vanished: boolean } {
   let vanished = false;
-  const attr = async <T>(file: string, parse: (text: string, source: string) => T, optional: boolean): Promise<T | undefined> => {
+  // Listing first tells which optional attributes this kernel has, so that an absent one costs
+  // no failed open (and no error object) on every scrape.
+  const listing = listDirectory(dir);
+  const attr = <T>(
+    file: string,
+    present: boolean,
+    parse: (text: string, source: string) => T,
+    optional: boolean,
+  ): T | undefined => {
     const p = `${dir}/${file}`;
     try {
-      return parse(await readHostFile(p), hostView(ctx.paths, p));
+      if (present) return parse(readHostFile(p), hostView(ctx.paths, p));
     } catch (err) {
-      if (isNotFound(err)) {
-        if (!optional) vanished = true;
+      if (!isNotFound(err)) {
+        ctx.problem(err instanceof Error ? err.message : String(err));
         return undefined;
       }
-      ctx.problem(err instanceof Error ? err.message : String(err));
-      return undefined;
     }
+    if (!optional) vanished = true;
+    return undefined;
   };
-  const enabled = await attr('enabled', parseSysfsFlag, false);
-  const transition = await attr('transition', parseSysfsFlag, false);
-  const replace = await attr('replace', parseSysfsFlag, true);
-  const stackOrder = await attr('stack_order', parseSysfsInteger, true);
+  const has = (file: string) => listing?.files.has(file) ?? false;
+  const enabled = attr('enabled', has('enabled'), parseSysfsFlag, false);
+  const transition = attr('transition', has('transition'), parseSysfsFlag, false);
+  const replace = attr('replace', has('replace'), parseSysfsFlag, true);
+  const stackOrder = attr('stack_order', has('stack_order'), parseSysfsInteger, true);
   const objects: Array<{ name: string; patched: 0 | 1 | undefined }> = [];
-  for (const obj of (await listSubdirectories(dir).catch(() => undefined)) ?? []) {
-    objects.push({ name: obj, patched: await attr(`${obj}/patched`, parseSysfsFlag, true) });
+  for (const obj of listing?.dirs ?? []) {
+    const objectFiles = listDirectoryOrNone(`${dir}/${obj}`);
+    objects.push({ name: obj, patched: attr(`${obj}/patched`, objectFiles.has('patched'), parseSysfsFlag, true) });
   }
   return { patch: { name, enabled, transition, replace, stackOrder, objects }, vanished };
+}
+
+/** The regular files of a directory; none when it cannot be listed (the patch vanished meanwhile). */
+function listDirectoryOrNone(dir: string): Set<string> {
+  try {
+    return listDirectory(dir)?.files ?? new Set();
+  } catch {
+    return new Set();
+  }
 }

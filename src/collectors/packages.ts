@@ -1,9 +1,9 @@
 // packages collector: installed live patch packages and the running flavor's kernel packages,
 // from one `rpm -qa --qf` call. Cached until the RPM database changes.
 
-import { promises as fs } from 'node:fs';
 import { ExporterError } from '../errors.js';
 import { requireSuccess } from '../host/exec.js';
+import { isDirectory, listNames, statStamp } from '../host/files.js';
 import { rootfsPath } from '../host/paths.js';
 import { parseLivepatchPackageName, parseRpmQuery, RPM_QUERY_FORMAT, type RpmPackage } from '../parsers/rpm.js';
 import type { CollectorContext } from './types.js';
@@ -22,47 +22,31 @@ const RPMDB_DIRS = ['usr/lib/sysimage/rpm', 'var/lib/rpm'];
 const SAFE_FLAVOR = /^[a-z0-9][a-z0-9_-]{0,40}$/;
 
 /** The host's RPM database directory (relative to the root), if there is one. */
-export async function findRpmDb(ctx: CollectorContext): Promise<string | undefined> {
-  for (const rel of RPMDB_DIRS) {
-    try {
-      if ((await fs.stat(rootfsPath(ctx.paths, rel))).isDirectory()) return rel;
-    } catch {
-      // try the next
-    }
-  }
-  return undefined;
+export function findRpmDb(ctx: CollectorContext): string | undefined {
+  return RPMDB_DIRS.find((rel) => isDirectory(rootfsPath(ctx.paths, rel)));
 }
 
 /** A cheap fingerprint of the RPM database: names, sizes and modification times of its files. */
-export async function rpmDbStamp(ctx: CollectorContext): Promise<string> {
-  const rel = await findRpmDb(ctx);
+export function rpmDbStamp(ctx: CollectorContext): string {
+  const rel = findRpmDb(ctx);
   if (rel === undefined) return 'none';
   const dir = rootfsPath(ctx.paths, rel);
-  try {
-    const names = (await fs.readdir(dir)).sort();
-    const parts = await Promise.all(
-      names.map(async (n) => {
-        const st = await fs.stat(`${dir}/${n}`).catch(() => undefined);
-        return st ? `${n}:${st.size}:${st.mtimeMs}` : n;
-      }),
-    );
-    return `${rel}|${parts.join('|')}`;
-  } catch {
-    return `${rel}|unreadable`;
-  }
+  const names = listNames(dir);
+  if (names === undefined) return `${rel}|unreadable`;
+  return `${rel}|${names.map((n) => `${n}:${statStamp(`${dir}/${n}`) ?? ''}`).join('|')}`;
 }
 
 /** rpm's --root/--dbpath arguments for reading the host through a root path. */
-export async function rpmRootArgs(ctx: CollectorContext): Promise<string[]> {
+export function rpmRootArgs(ctx: CollectorContext): string[] {
   if (ctx.paths.rootfs === '/') return [];
-  const rel = await findRpmDb(ctx);
+  const rel = findRpmDb(ctx);
   return ['--root', ctx.paths.rootfs, ...(rel ? ['--dbpath', `/${rel}`] : [])];
 }
 
 export async function collectPackages(ctx: CollectorContext, flavor: string | undefined): Promise<PackagesData> {
   if (!ctx.commands.rpm) throw new ExporterError('rpm not found on PATH: cannot read installed packages');
   const kernelPackage = flavor && SAFE_FLAVOR.test(flavor) ? `kernel-${flavor}` : undefined;
-  const args = [...(await rpmRootArgs(ctx)), '-qa', '--qf', RPM_QUERY_FORMAT, 'kernel-livepatch-*', 'kgraft-patch-*', ...(kernelPackage ? [kernelPackage] : [])];
+  const args = [...rpmRootArgs(ctx), '-qa', '--qf', RPM_QUERY_FORMAT, 'kernel-livepatch-*', 'kgraft-patch-*', ...(kernelPackage ? [kernelPackage] : [])];
   const result = requireSuccess(await ctx.run('rpm', args));
   const all = parseRpmQuery(result.stdout, result.command);
   return {

@@ -5,7 +5,7 @@ import { hostView, procPath } from '../host/paths.js';
 import { parseTainted, type Taint } from '../parsers/taint.js';
 import type { CollectorContext } from './types.js';
 
-export async function collectTaint(ctx: CollectorContext): Promise<Taint> {
+export function collectTaint(ctx: CollectorContext): Taint {
   const p = procPath(ctx.paths, 'sys/kernel/tainted');
-  return parseTainted(await readHostFile(p), hostView(ctx.paths, p));
+  return parseTainted(readHostFile(p), hostView(ctx.paths, p));
 }

@@ -3,8 +3,15 @@
 // sysfs and procfs report meaningless sizes (0 or 4096), so we never trust stat sizes; we read
 // until end of file or until the limit. Files are opened with O_NONBLOCK and must be regular
 // files, so a FIFO, a device or a directory put where a file should be cannot hang or flood a scrape.
+//
+// The calls are synchronous on purpose. A scrape reads a few dozen tiny procfs and sysfs
+// attributes (values the kernel keeps in memory) and stats the RPM database: as asynchronous
+// calls each open, fstat, read and close was a round trip through libuv's thread pool, and those
+// round trips, not the reads, were most of a scrape's latency (docs/benchmarks.md). What could
+// block for long (the commands) runs asynchronously with a deadline (host/exec.ts).
 
-import { constants, promises as fs } from 'node:fs';
+import * as fs from 'node:fs';
+import { constants } from 'node:fs';
 import { FileReadError } from '../errors.js';
 
 /** Default cap for small kernel files (sysfs attributes, /proc values, os-release). */
@@ -26,39 +33,43 @@ function fail(path: string, err: unknown): FileReadError {
 }
 
 /** Read a whole regular file as UTF-8, at most `limit` bytes; larger files are an error. */
-export async function readHostFile(path: string, limit = SMALL_FILE_LIMIT): Promise<string> {
-  let handle: fs.FileHandle;
+export function readHostFile(path: string, limit = SMALL_FILE_LIMIT): string {
+  let fd: number;
   try {
-    handle = await fs.open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+    fd = fs.openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (err) {
     throw fail(path, err);
   }
   try {
-    const st = await handle.stat();
+    const st = fs.fstatSync(fd);
     if (st.isDirectory()) throw new FileReadError(path, REASONS.EISDIR!, 'EISDIR');
     if (!st.isFile()) throw new FileReadError(path, 'not a regular file', 'EINVAL');
     const chunks: Buffer[] = [];
     let total = 0;
     const buf = Buffer.allocUnsafe(Math.min(limit + 1, 64 * 1024));
     for (;;) {
-      const { bytesRead } = await handle.read(buf, 0, buf.length, null);
+      const bytesRead = fs.readSync(fd, buf, 0, buf.length, null);
       if (bytesRead === 0) break;
       total += bytesRead;
       if (total > limit) throw new FileReadError(path, `larger than ${limit} bytes`, 'EFBIG');
       chunks.push(Buffer.from(buf.subarray(0, bytesRead)));
     }
-    return Buffer.concat(chunks, total).toString('utf8');
+    return chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, total).toString('utf8');
   } catch (err) {
     throw err instanceof FileReadError ? err : fail(path, err);
   } finally {
-    await handle.close().catch(() => undefined);
+    try {
+      fs.closeSync(fd);
+    } catch {
+      // nothing to do: the descriptor is gone either way
+    }
   }
 }
 
 /** Like readHostFile, but a missing file gives undefined instead of an error. */
-export async function readOptionalHostFile(path: string, limit = SMALL_FILE_LIMIT): Promise<string | undefined> {
+export function readOptionalHostFile(path: string, limit = SMALL_FILE_LIMIT): string | undefined {
   try {
-    return await readHostFile(path, limit);
+    return readHostFile(path, limit);
   } catch (err) {
     if (err instanceof FileReadError && (err.code === 'ENOENT' || err.code === 'ENOTDIR')) return undefined;
     throw err;
@@ -66,9 +77,9 @@ export async function readOptionalHostFile(path: string, limit = SMALL_FILE_LIMI
 }
 
 /** Names of the subdirectories of a directory (symlinks are not followed); missing → undefined. */
-export async function listSubdirectories(path: string): Promise<string[] | undefined> {
+export function listSubdirectories(path: string): string[] | undefined {
   try {
-    const entries = await fs.readdir(path, { withFileTypes: true });
+    const entries = fs.readdirSync(path, { withFileTypes: true });
     return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
   } catch (err) {
     const e = fail(path, err);
@@ -77,11 +88,48 @@ export async function listSubdirectories(path: string): Promise<string[] | undef
   }
 }
 
-/** Modification time and size of a path, or undefined when it does not exist. */
-export async function statStamp(path: string): Promise<string | undefined> {
+/** A directory's regular files and subdirectories (symlinks are not followed); missing → undefined. */
+export function listDirectory(path: string): { files: Set<string>; dirs: string[] } | undefined {
+  let entries: fs.Dirent[];
   try {
-    const st = await fs.stat(path);
-    return `${st.mtimeMs}:${st.size}:${st.ino}`;
+    entries = fs.readdirSync(path, { withFileTypes: true });
+  } catch (err) {
+    const e = fail(path, err);
+    if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return undefined;
+    throw e;
+  }
+  const files = new Set<string>();
+  const dirs: string[] = [];
+  for (const e of entries) {
+    if (e.isFile()) files.add(e.name);
+    else if (e.isDirectory()) dirs.push(e.name);
+  }
+  return { files, dirs: dirs.sort() };
+}
+
+/** Names in a directory, sorted; missing or unreadable → undefined. */
+export function listNames(path: string): string[] | undefined {
+  try {
+    return fs.readdirSync(path).sort();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a path is a directory (symlinks followed); false when it does not exist. */
+export function isDirectory(path: string): boolean {
+  try {
+    return fs.statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  } catch {
+    return false;
+  }
+}
+
+/** Modification time and size of a path, or undefined when it does not exist. */
+export function statStamp(path: string): string | undefined {
+  try {
+    const st = fs.statSync(path, { throwIfNoEntry: false });
+    return st ? `${st.mtimeMs}:${st.size}:${st.ino}` : undefined;
   } catch {
     return undefined;
   }

@@ -105,14 +105,14 @@ export class Scraper {
     };
   }
 
-  /** Run a collector that reads on every scrape. */
-  private async direct<T>(name: CollectorName, health: CollectorHealth[], fn: (ctx: CollectorContext) => Promise<T>): Promise<T | undefined> {
+  /** Run a collector that reads on every scrape (synchronous file reads, see host/files.ts). */
+  private direct<T>(name: CollectorName, health: CollectorHealth[], fn: (ctx: CollectorContext) => T): T | undefined {
     if (!this.deps.config.collectors[name]) return undefined;
     const problems: string[] = [];
     const started = performance.now();
     let value: T | undefined;
     try {
-      value = await fn(this.context(name, problems));
+      value = fn(this.context(name, problems));
     } catch (err) {
       problems.push(describeError(err));
     }
@@ -160,13 +160,11 @@ export class Scraper {
   private async collectOnce(deadline: Promise<void>): Promise<Snapshot> {
     const { config, paths, commands } = this.deps;
     const health: CollectorHealth[] = [];
-    const [kernelData, livepatch, taint] = await Promise.all([
-      this.direct<KernelData>('kernel', health, collectKernel),
-      this.direct<LivepatchData>('livepatch', health, collectLivepatch),
-      this.direct<Taint>('taint', health, collectTaint),
-    ]);
+    const kernelData = this.direct<KernelData>('kernel', health, collectKernel);
+    const livepatch = this.direct<LivepatchData>('livepatch', health, collectLivepatch);
+    const taint = this.direct<Taint>('taint', health, collectTaint);
     const kernel = kernelData?.kernel;
-    const rpmStamp = await rpmDbStamp(this.context('packages', []));
+    const rpmStamp = rpmDbStamp(this.context('packages', []));
 
     const packages = await this.cached('packages', this.packages, `${rpmStamp}|${kernel?.flavor ?? ''}`, health, deadline, (ctx) =>
       collectPackages(ctx, kernel?.flavor),
@@ -182,7 +180,7 @@ export class Scraper {
 
     let lifecycle: { expiry: Expiry | undefined } | undefined;
     if (kernel) {
-      const stamps = await Promise.all(LIFECYCLE_PATHS.map((p) => statStamp(rootfsPath(paths, p))));
+      const stamps = LIFECYCLE_PATHS.map((p) => statStamp(rootfsPath(paths, p)));
       const zypperBucket = config.lifecycle.zypper ? Math.floor(this.deps.now() / config.lifecycle.zypperIntervalMs) : 0;
       const kernelPackage = packages ? runningKernelPackage(kernel, packages) : undefined;
       // The inputs include what the packages collector found, which may still be refreshing.
