@@ -70,7 +70,10 @@ export class Scraper {
       timer = setTimeout(resolveDeadline, Math.max(0, at - performance.now()));
     };
     bringForward(due);
-    const promise = this.collectOnce(deadline).finally(() => {
+    // Start at the end of this event-loop turn, so that every scrape read from the sockets in
+    // the same poll joins this collection (the host reads are synchronous: started at once, a
+    // collection would be over before the next socket is read).
+    const promise = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.collectOnce(deadline)).finally(() => {
       clearTimeout(timer);
       this.inflight = undefined;
     });

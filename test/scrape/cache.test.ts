@@ -133,3 +133,35 @@ describe('scrape deadlines', () => {
     }
   });
 });
+
+describe('sharing a collection', () => {
+  let running: RunningExporter | undefined;
+  afterEach(async () => {
+    await running?.close();
+  });
+
+  it('scrapes that arrive in the same event-loop turn share one collection and its bytes', async () => {
+    const copy = copyScenario('sles15sp6-patched');
+    try {
+      running = await startInProcess(copy.scenario);
+      const exporter = running.exporter;
+      await exporter.metricsBody(5000); // warm: later collections need no command
+      // Two timer callbacks of one turn stand for two requests read in one poll of the sockets;
+      // microtasks run between them, so a collection made only of microtasks would be done by then.
+      const bodies = await new Promise<Buffer[]>((resolve) => {
+        const got: Array<Promise<Buffer>> = [];
+        setTimeout(() => got.push(exporter.metricsBody(5000)), 0);
+        setTimeout(() => {
+          got.push(exporter.metricsBody(5000));
+          resolve(Promise.all(got));
+        }, 0);
+      });
+      expect(bodies[0]).toBe(bodies[1]);
+      const later = await exporter.metricsBody(5000);
+      expect(later).not.toBe(bodies[0]); // a later scrape reads the host again
+      expect(later.toString()).toContain('klp_livepatch_state{state="patched"} 1');
+    } finally {
+      rmSync(copy.base, { recursive: true, force: true });
+    }
+  });
+});
