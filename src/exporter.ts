@@ -32,10 +32,10 @@ export class Exporter {
   configReloadSuccessful = true;
   private scraper: Scraper;
   /**
-   * The text of the last snapshot. Scrapes that arrive while a collection is under way share it
-   * (single flight), and they share its rendering too instead of each rendering it again.
+   * The encoded text of the last snapshot. Scrapes that arrive while a collection is under way
+   * share it (single flight), and they share its rendering too instead of each rendering it again.
    */
-  private rendered: { snapshot: Snapshot; reloadOk: boolean; text: Promise<string> } | undefined;
+  private rendered: { snapshot: Snapshot; reloadOk: boolean; body: Promise<Buffer> } | undefined;
 
   private constructor(
     private cfg: Config,
@@ -77,25 +77,27 @@ export class Exporter {
 
   /** The exposition text; waits for collectors at most `timeoutMs`. */
   async metrics(timeoutMs: number, includeProcessMetrics = !this.cfg.web.disableExporterMetrics): Promise<string> {
+    return (await this.metricsBody(timeoutMs, includeProcessMetrics)).toString('utf8');
+  }
+
+  /** The exposition as UTF-8 bytes, what the telemetry endpoint sends. */
+  async metricsBody(timeoutMs: number, includeProcessMetrics = !this.cfg.web.disableExporterMetrics): Promise<Buffer> {
     const scraper = this.scraper;
     const snapshot = await scraper.collect(timeoutMs);
     let r = this.rendered;
     if (!r || r.snapshot !== snapshot || r.reloadOk !== this.configReloadSuccessful) {
-      r = {
-        snapshot,
-        reloadOk: this.configReloadSuccessful,
-        text: renderMetrics(snapshot, derive(snapshot), {
-          nowMs: this.now(),
-          cveInfo: this.cfg.klp.cveInfo,
-          buildInfo: this.buildInfo,
-          configReloadSuccessful: this.configReloadSuccessful,
-          commandRuns: scraper.commandRuns,
-        }),
-      };
+      const text = renderMetrics(snapshot, derive(snapshot), {
+        nowMs: this.now(),
+        cveInfo: this.cfg.klp.cveInfo,
+        buildInfo: this.buildInfo,
+        configReloadSuccessful: this.configReloadSuccessful,
+        commandRuns: scraper.commandRuns,
+      });
+      r = { snapshot, reloadOk: this.configReloadSuccessful, body: text.then((t) => Buffer.from(t, 'utf8')) };
       this.rendered = r;
     }
-    const text = await r.text;
-    return includeProcessMetrics ? text + (await processMetrics().metrics()) : text;
+    const body = await r.body;
+    return includeProcessMetrics ? Buffer.concat([body, Buffer.from(await processMetrics().metrics(), 'utf8')]) : body;
   }
 
   close(): void {

@@ -43,7 +43,7 @@ export function scrapeTimeoutMs(req: IncomingMessage, configuredMs: number, offs
 const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 /** Answer with a plain-text body (what express's res.type('text/plain').send(text) sends). */
-function sendText(req: IncomingMessage, res: ServerResponse, status: number, contentType: string, text: string, extra?: Record<string, string>): void {
+function sendText(req: IncomingMessage, res: ServerResponse, status: number, contentType: string, text: string | Buffer, extra?: Record<string, string>): void {
   res.statusCode = status;
   if (extra) for (const [k, v] of Object.entries(extra)) res.setHeader(k, v);
   res.setHeader('Content-Type', contentType);
@@ -62,7 +62,7 @@ function metricsHandler(exporter: Exporter, log: Logger): (req: IncomingMessage,
     }
     inflight++;
     try {
-      const text = await exporter.metrics(scrapeTimeoutMs(req, cfg.scrape.timeoutMs, cfg.scrape.timeoutOffsetMs));
+      const text = await exporter.metricsBody(scrapeTimeoutMs(req, cfg.scrape.timeoutMs, cfg.scrape.timeoutOffsetMs));
       sendText(req, res, 200, METRICS_CONTENT_TYPE, text, { 'Cache-Control': 'no-store' });
     } catch (err) {
       log.error('scrape failed', { err: err instanceof Error ? err.message : String(err) });
