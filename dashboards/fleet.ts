@@ -38,6 +38,15 @@ function countStat(title: string, description: string, expr: string, pos: dashbo
     .withTarget(target('A', expr, { instant: true }));
 }
 
+/** Description suffix of panels that read fleet-wide recorded series (one series per job, not per host). */
+function fleetWide(...records: string[]): string {
+  const rules = records.map((r) => `\`${r}\``).join(' and ');
+  return (
+    ` Fleet-wide: reads the recording ${records.length > 1 ? 'rules' : 'rule'} ${rules} of alerts/klp.rules.yml ` +
+    '(no data until they are loaded), so the Instance filter does not apply.'
+  );
+}
+
 function row(title: string, y: number) {
   return new dashboard.RowBuilder(title).gridPos(grid(0, y, 24, 1));
 }
@@ -177,7 +186,7 @@ export function fleetDashboard() {
     .withPanel(
       ts()
         .title('Live patch state over time')
-        .description('Number of hosts in each live patch state over time.')
+        .description(`Number of hosts in each live patch state over time.${fleetWide('state:klp_livepatch_state:sum')}`)
         .datasource(DS)
         .unit('short')
         .decimals(0)
@@ -185,7 +194,7 @@ export function fleetDashboard() {
         .gridPos(grid(8, 5, 16, 6))
         .fillOpacity(30)
         .stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal))
-        .withTarget(target('A', `sum by (state) (${s('klp_livepatch_state')})`, { legend: '{{state}}' })),
+        .withTarget(target('A', `sum by (state) (state:klp_livepatch_state:sum{${JOB}})`, { legend: '{{state}}' })),
     );
 
   b.withRow(row('Hosts', 11)).withPanel(hostTable);
@@ -285,33 +294,58 @@ export function fleetDashboard() {
     .withPanel(
       ts()
         .title('Failing collectors')
-        .description('Number of hosts on which each collector failed its last collection (klp_scrape_collector_success == 0).')
+        .description(
+          'Number of hosts on which each collector failed its last collection (klp_scrape_collector_success == 0).' +
+            fleetWide('collector:klp_scrape_collector_failing:count'),
+        )
         .datasource(DS)
         .unit('short')
         .decimals(0)
         .min(0)
-        .gridPos(grid(0, 41, 8, 8))
-        .withTarget(target('A', `count by (collector) (${s('klp_scrape_collector_success')} == 0)`, { legend: '{{collector}}' })),
+        .gridPos(grid(0, 41, 6, 8))
+        .withTarget(target('A', `sum by (collector) (collector:klp_scrape_collector_failing:count{${JOB}})`, { legend: '{{collector}}' })),
     )
     .withPanel(
       ts()
         .title('Collector duration (slowest host)')
-        .description('Longest last collection time per collector across hosts; cached collectors report their last refresh.')
+        .description(
+          'Longest last collection time per collector across hosts; cached collectors report their last refresh.' +
+            fleetWide('collector:klp_scrape_collector_duration_seconds:max'),
+        )
         .datasource(DS)
         .unit('s')
         .min(0)
-        .gridPos(grid(8, 41, 8, 8))
-        .withTarget(target('A', `max by (collector) (${s('klp_scrape_collector_duration_seconds')})`, { legend: '{{collector}}' })),
+        .gridPos(grid(6, 41, 6, 8))
+        .withTarget(
+          target('A', `max by (collector) (collector:klp_scrape_collector_duration_seconds:max{${JOB}})`, { legend: '{{collector}}' }),
+        ),
     )
     .withPanel(
       ts()
-        .title('Scrape duration')
-        .description('How long Prometheus takes to scrape each klp_exporter.')
+        .title('Scrape duration (slowest host)')
+        .description(
+          'Longest time Prometheus took to scrape any klp_exporter of the job. "Slowest scrapes" shows which hosts.' +
+            fleetWide('job:scrape_duration_seconds:max'),
+        )
         .datasource(DS)
         .unit('s')
         .min(0)
-        .gridPos(grid(16, 41, 8, 8))
-        .withTarget(target('A', `scrape_duration_seconds{${HOST}}`, { legend: '{{instance}}' })),
+        .gridPos(grid(12, 41, 6, 8))
+        .withTarget(target('A', `max by (job) (job:scrape_duration_seconds:max{${JOB}})`, { legend: '{{job}}' })),
+    )
+    .withPanel(
+      new bargauge.PanelBuilder()
+        .title('Slowest scrapes')
+        .description('The 10 klp_exporter targets Prometheus took longest to scrape at their last scrape, within the Instance filter.')
+        .datasource(DS)
+        .unit('s')
+        .min(0)
+        .gridPos(grid(18, 41, 6, 8))
+        .reduceOptions(lastValue)
+        .orientation(common.VizOrientation.Horizontal)
+        .displayMode(common.BarGaugeDisplayMode.Basic)
+        .thresholds(thresholds([null, 'blue']))
+        .withTarget(target('A', `topk(10, scrape_duration_seconds{${HOST}})`, { instant: true, legend: '{{instance}}' })),
     );
 
   b.withRow(row('Alerts', 49)).withPanel(

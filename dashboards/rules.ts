@@ -104,6 +104,25 @@ export const recordingRules: RecordingRule[] = [
     record: 'state:klp_livepatch_state:sum',
     expr: `sum by (job, state) (${m('klp_livepatch_state')})`,
   },
+  // The fleet dashboard's time series panels read the rules below (and the one above): a 7-day range
+  // of the same aggregation over the raw series of a large fleet takes seconds or exceeds the query
+  // sample limit (docs/benchmarks.md, section 5).
+  {
+    // Number of hosts on which each collector failed its last collection; collectors that fail
+    // nowhere are recorded as 0.
+    record: 'collector:klp_scrape_collector_failing:count',
+    expr: `sum by (job, collector) (${m('klp_scrape_collector_success')} == bool 0)`,
+  },
+  {
+    // Longest last collection time of each collector across hosts (the slowest host).
+    record: 'collector:klp_scrape_collector_duration_seconds:max',
+    expr: `max by (job, collector) (${m('klp_scrape_collector_duration_seconds')})`,
+  },
+  {
+    // Longest scrape of any klp_exporter target (the slowest host).
+    record: 'job:scrape_duration_seconds:max',
+    expr: `max by (job) (scrape_duration_seconds{${sel}})`,
+  },
 ];
 
 const { expiryWarningDays: warnDays, expiryCriticalDays: critDays } = config;

@@ -5,12 +5,25 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { config } from '../../dashboards/config.js';
-import { type Dashboard, allPanels, dashboardExprs, loadDashboard, parseErrors, requireBinary, run, selectors, substituteGrafanaVars } from './promql.js';
+import {
+  type Dashboard,
+  allPanels,
+  dashboardExprs,
+  isRecorded,
+  loadDashboard,
+  loadRules,
+  parseErrors,
+  requireBinary,
+  run,
+  selectors,
+  substituteGrafanaVars,
+} from './promql.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const DS_REF = { type: 'prometheus', uid: '${datasource}' };
 const specs = Object.values(config.dashboards);
 const dashboards: [string, Dashboard][] = specs.map((s) => [s.file, loadDashboard(`${root}dashboards/${s.file}`)]);
+const recordingRules = loadRules(`${root}alerts/klp.rules.yml`).flatMap((g) => g.rules.filter((r) => r.record !== undefined));
 
 describe.each(dashboards)('dashboards/%s', (file, d) => {
   const spec = specs.find((s) => s.file === file)!;
@@ -82,11 +95,30 @@ describe.each(dashboards)('dashboards/%s', (file, d) => {
         const job = s.matchers.get('job');
         expect({ where, selector: s.text, job }).toEqual({ where, selector: s.text, job: { op: '=~', value: '$job' } });
         // Recording rules (level:metric:ops) aggregate the instance away.
-        if (!s.metric.includes(':')) {
+        if (!isRecorded(s.metric)) {
           const instance = s.matchers.get('instance');
           expect({ where, selector: s.text, instance }).toEqual({ where, selector: s.text, instance: { op: '=~', value: '$instance' } });
         }
       }
+    }
+  });
+
+  test('every recorded series it reads is defined by a recording rule of alerts/klp.rules.yml', () => {
+    for (const { where, expr } of dashboardExprs(d)) {
+      for (const s of selectors(expr).filter((x) => isRecorded(x.metric))) {
+        const rule = recordingRules.find((r) => r.record === s.metric);
+        expect({ where, metric: s.metric, defined: rule !== undefined }).toEqual({ where, metric: s.metric, defined: true });
+      }
+    }
+  });
+
+  test('panels that read only recorded series name the rules and say the Instance filter does not apply', () => {
+    for (const p of visual) {
+      const sels = (p.targets ?? []).flatMap((t) => selectors(t.expr ?? ''));
+      if (sels.length === 0 || !sels.every((s) => isRecorded(s.metric))) continue;
+      const description = p.description ?? '';
+      expect({ panel: p.title, says: /the Instance filter does not apply/.test(description) }).toEqual({ panel: p.title, says: true });
+      for (const s of sels) expect({ panel: p.title, names: description.includes(s.metric) }).toEqual({ panel: p.title, names: true });
     }
   });
 
@@ -95,6 +127,22 @@ describe.each(dashboards)('dashboards/%s', (file, d) => {
       for (const m of expr.matchAll(/\b(rate|irate|increase)\s*\(([^()]*)\)/g)) {
         expect({ where, call: m[0], range: /\[([^\]]+)\]/.exec(m[2])?.[1] }).toEqual({ where, call: m[0], range: '$__rate_interval' });
       }
+    }
+  });
+});
+
+describe('dashboards/klp-fleet.json at fleet scale', () => {
+  const fleet = dashboards.find(([file]) => file === config.dashboards.fleet.file)![1];
+
+  // A range over the raw series of every host (instance = All) evaluates all of them at every step: over
+  // 10,000 hosts and 7 days that takes seconds or exceeds Prometheus's sample limit (docs/benchmarks.md,
+  // section 5). The fleet dashboard's time series panels read recorded series instead.
+  test('every range query reads recorded series only', () => {
+    const ranges = dashboardExprs(fleet).filter((e) => e.range);
+    expect(ranges.length).toBeGreaterThanOrEqual(4);
+    for (const { where, expr } of ranges) {
+      const raw = selectors(expr).filter((s) => !isRecorded(s.metric)).map((s) => s.text);
+      expect({ where, raw }).toEqual({ where, raw: [] });
     }
   });
 });

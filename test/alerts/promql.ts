@@ -100,7 +100,7 @@ export interface Panel {
   gridPos?: { x: number; y: number; w: number; h: number };
   datasource?: { type?: string; uid?: string };
   fieldConfig?: { defaults?: { unit?: string }; overrides?: unknown[] };
-  targets?: { expr?: string; refId?: string; datasource?: { type?: string; uid?: string } }[];
+  targets?: { expr?: string; refId?: string; instant?: boolean; range?: boolean; datasource?: { type?: string; uid?: string } }[];
   panels?: Panel[];
 }
 
@@ -123,11 +123,16 @@ export function allPanels(d: Dashboard): Panel[] {
   return d.panels.flatMap((p) => [p, ...(p.panels ?? [])]);
 }
 
-/** Every PromQL target expression of a dashboard with where it comes from. */
-export function dashboardExprs(d: Dashboard): { where: string; expr: string }[] {
+/** Every PromQL target expression of a dashboard with where it comes from, and whether it is a range query. */
+export function dashboardExprs(d: Dashboard): { where: string; expr: string; range: boolean; panel: Panel }[] {
   return allPanels(d).flatMap((p) =>
-    (p.targets ?? []).map((t) => ({ where: `${d.uid} / ${p.title} / ${t.refId}`, expr: t.expr ?? '' })),
+    (p.targets ?? []).map((t) => ({ where: `${d.uid} / ${p.title} / ${t.refId}`, expr: t.expr ?? '', range: t.range === true || t.instant !== true, panel: p })),
   );
+}
+
+/** Recording rule outputs follow the level:metric:operations convention; raw metric names have no colon. */
+export function isRecorded(metric: string): boolean {
+  return metric.includes(':');
 }
 
 interface RuleGroup {

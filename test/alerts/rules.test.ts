@@ -14,6 +14,7 @@ const testFiles = readdirSync(`${root}alerts/tests`)
 const groups = loadRules(`${root}${rulesPath}`);
 const alerts = groups.flatMap((g) => g.rules.filter((r) => r.alert !== undefined));
 const alertNames = [...new Set(alerts.map((r) => r.alert as string))];
+const records = groups.flatMap((g) => g.rules.flatMap((r) => (r.record === undefined ? [] : [r.record])));
 
 describe('alerts/klp.rules.yml', () => {
   test('promtool check rules accepts the rules file', () => {
@@ -55,6 +56,33 @@ describe('alerts/klp.rules.yml', () => {
     }
     // Cases must not test alerts that do not exist.
     for (const c of cases) expect(alertNames).toContain(c.alertname);
+  });
+
+  test('every recording rule has a promtool case that checks samples it records', () => {
+    interface ExprTest {
+      expr: string;
+      exp_samples?: { labels?: string; value?: number }[];
+    }
+    const cases: ExprTest[] = testFiles.flatMap((f) => {
+      const doc = parseYaml(readFileSync(`${root}${f}`, 'utf8')) as { tests: { promql_expr_test?: ExprTest[] }[] };
+      return doc.tests.flatMap((t) => t.promql_expr_test ?? []);
+    });
+    expect(records.length).toBeGreaterThan(0);
+    for (const record of records) {
+      const checked = cases.some((c) => c.expr.trim() === record && (c.exp_samples ?? []).some((s) => s.labels?.startsWith(`${record}{`)));
+      expect({ record, checked }).toEqual({ record, checked: true });
+    }
+  });
+
+  test('recording rules are named level:metric:operations and keep the job label', () => {
+    for (const record of records) {
+      expect(record).toMatch(/^[a-z_]+:[a-z_]+:[a-z_]+$/);
+      const expr = groups.flatMap((g) => g.rules).find((r) => r.record === record)!.expr;
+      // An aggregation at the top must keep `job` (the dashboards filter recorded series by job).
+      const by = /^\s*\w+ by \(([^)]*)\)/.exec(expr)?.[1];
+      if (by !== undefined) expect({ record, by: by.split(',').map((l) => l.trim()) }).toEqual({ record, by: expect.arrayContaining(['job']) });
+      expect(expr).not.toMatch(/^\s*\w+ without\b/);
+    }
   });
 
   test('alerts follow the mixin conventions: Klp names, severity, static summary, templated description, runbook_url', () => {
