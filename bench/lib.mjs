@@ -13,6 +13,8 @@ export const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url))
 export const HOSTS = path.join(PROJECT, 'test/fixtures/hosts');
 export const FAKE_TOOL = path.join(PROJECT, 'test/fixtures/bin/fake-tool.mjs');
 export const MAIN = path.join(PROJECT, 'dist/main.js');
+/** Node flags the exporter is deployed with (Dockerfile, systemd unit, npm start): the bench runs it the same way. */
+export const NODE_FLAGS = ['--max-semi-space-size=1'];
 export const LOOPBACK = '127.0.0.1';
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -203,7 +205,7 @@ export function hostArgs(h, more = []) {
 
 export async function startExporter(h, more = [], name = 'klp_exporter') {
   const port = await freePort();
-  const proc = start(process.execPath, [MAIN, `--web.listen-address=${LOOPBACK}:${port}`, ...hostArgs(h, more)], { name });
+  const proc = start(process.execPath, [...NODE_FLAGS, MAIN, `--web.listen-address=${LOOPBACK}:${port}`, ...hostArgs(h, more)], { name });
   const url = `http://${LOOPBACK}:${port}`;
   await waitHttp(`${url}/-/healthy`, proc);
   return { proc, url, metrics: `${url}/metrics`, port };

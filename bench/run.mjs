@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fleetBench } from './fleet.mjs';
 import {
-  copyHost, fmt, freePort, get, LOOPBACK, MAIN, median, mib, MissingTool, PROJECT, quantile, requireTool, rssBytes, sample,
+  copyHost, fmt, freePort, get, LOOPBACK, MAIN, median, mib, MissingTool, PROJECT, quantile, requireTool, NODE_FLAGS, rssBytes, sample,
   scrapeFor, scrapeN, sleep, start, startExporter, hostArgs, tempDir, versionOf, waitHttp, wrk,
 } from './lib.mjs';
 
@@ -161,7 +161,7 @@ async function scrapeBench(tmp) {
   return {
     byConn, sizes, seriesCount,
     commands: {
-      exporter: `node dist/main.js --web.listen-address=127.0.0.1:PORT --path.rootfs=HOST/root --exec.path=HOST/bin --testing.now=${host.now} --web.disable-exporter-metrics ${host.extra.join(' ')}`,
+      exporter: `node ${NODE_FLAGS.join(' ')} dist/main.js --web.listen-address=127.0.0.1:PORT --path.rootfs=HOST/root --exec.path=HOST/bin --testing.now=${host.now} --web.disable-exporter-metrics ${host.extra.join(' ')}`,
       textfile: `node dist/main.js --path.rootfs=HOST/root --exec.path=HOST/bin --testing.now=${host.now} --web.disable-exporter-metrics ${host.extra.join(' ')} --textfile.output=DIR/klp.prom`,
       node_exporter: `prometheus-node-exporter ${neArgs.join(' ').replace(tfDir, 'DIR').replace(String(nePort), 'PORT')}`,
       bare: 'node bench/bare-server.mjs PORT FILE   (FILE: one scrape of the exporter)',
