@@ -87,23 +87,24 @@ function readPatchOnce(ctx: CollectorContext, dir: string, name: string): { patc
     if (!optional) vanished = true;
     return undefined;
   };
-  const has = (file: string) => listing?.files.has(file) ?? false;
+  // Whatever is there under the name is read, so that a directory or FIFO in its place is reported.
+  const has = (file: string) => listing?.names.has(file) ?? false;
   const enabled = attr('enabled', has('enabled'), parseSysfsFlag, false);
   const transition = attr('transition', has('transition'), parseSysfsFlag, false);
   const replace = attr('replace', has('replace'), parseSysfsFlag, true);
   const stackOrder = attr('stack_order', has('stack_order'), parseSysfsInteger, true);
   const objects: Array<{ name: string; patched: 0 | 1 | undefined }> = [];
   for (const obj of listing?.dirs ?? []) {
-    const objectFiles = listDirectoryOrNone(`${dir}/${obj}`);
-    objects.push({ name: obj, patched: attr(`${obj}/patched`, objectFiles.has('patched'), parseSysfsFlag, true) });
+    const objectNames = listDirectoryOrNone(`${dir}/${obj}`);
+    objects.push({ name: obj, patched: attr(`${obj}/patched`, objectNames.has('patched'), parseSysfsFlag, true) });
   }
   return { patch: { name, enabled, transition, replace, stackOrder, objects }, vanished };
 }
 
-/** The regular files of a directory; none when it cannot be listed (the patch vanished meanwhile). */
+/** The entry names of a directory; none when it cannot be listed (the patch vanished meanwhile). */
 function listDirectoryOrNone(dir: string): Set<string> {
   try {
-    return listDirectory(dir)?.files ?? new Set();
+    return listDirectory(dir)?.names ?? new Set();
   } catch {
     return new Set();
   }

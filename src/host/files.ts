@@ -88,8 +88,8 @@ export function listSubdirectories(path: string): string[] | undefined {
   }
 }
 
-/** A directory's regular files and subdirectories (symlinks are not followed); missing → undefined. */
-export function listDirectory(path: string): { files: Set<string>; dirs: string[] } | undefined {
+/** A directory's entry names, and which are subdirectories (symlinks are not followed); missing → undefined. */
+export function listDirectory(path: string): { names: Set<string>; dirs: string[] } | undefined {
   let entries: fs.Dirent[];
   try {
     entries = fs.readdirSync(path, { withFileTypes: true });
@@ -98,13 +98,13 @@ export function listDirectory(path: string): { files: Set<string>; dirs: string[
     if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return undefined;
     throw e;
   }
-  const files = new Set<string>();
+  const names = new Set<string>();
   const dirs: string[] = [];
   for (const e of entries) {
-    if (e.isFile()) files.add(e.name);
-    else if (e.isDirectory()) dirs.push(e.name);
+    names.add(e.name);
+    if (e.isDirectory()) dirs.push(e.name);
   }
-  return { files, dirs: dirs.sort() };
+  return { names, dirs: dirs.sort() };
 }
 
 /** Names in a directory, sorted; missing or unreadable → undefined. */
