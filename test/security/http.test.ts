@@ -122,7 +122,7 @@ describe('errors never echo internals', () => {
     const log = createLogger('debug', 'logfmt', (l) => void logs.push(l));
     const exporter = await Exporter.create(config, log, { buildInfo: GOLDEN_BUILD_INFO });
     if (opts.failScrape) {
-      exporter.metrics = async () => {
+      exporter.metricsBody = async () => {
         throw new Error(`ENOENT: no such file, open '${PROJECT}/secret/path'`);
       };
     }
