@@ -47,6 +47,15 @@ function fleetWide(...records: string[]): string {
   );
 }
 
+/** A horizontal bar gauge of the last values (hosts per state, revision, version; slowest scrapes). */
+function hbars() {
+  return new bargauge.PanelBuilder()
+    .reduceOptions(lastValue)
+    .orientation(common.VizOrientation.Horizontal)
+    .displayMode(common.BarGaugeDisplayMode.Basic)
+    .thresholds(thresholds([null, 'blue']));
+}
+
 function row(title: string, y: number) {
   return new dashboard.RowBuilder(title).gridPos(grid(0, y, 24, 1));
 }
@@ -170,17 +179,13 @@ export function fleetDashboard() {
       ),
     )
     .withPanel(
-      new bargauge.PanelBuilder()
+      hbars()
         .title('Hosts by live patch state')
         .description('Number of hosts in each live patch state now: patched, transition, unpatched, unsupported.')
         .datasource(DS)
         .unit('short')
         .decimals(0)
         .gridPos(grid(0, 5, 8, 6))
-        .reduceOptions(lastValue)
-        .orientation(common.VizOrientation.Horizontal)
-        .displayMode(common.BarGaugeDisplayMode.Basic)
-        .thresholds(thresholds([null, 'blue']))
         .withTarget(target('A', `sum by (state) (${s('klp_livepatch_state')})`, { instant: true, legend: '{{state}}' })),
     )
     .withPanel(
@@ -201,21 +206,17 @@ export function fleetDashboard() {
 
   b.withRow(row('Drift', 22))
     .withPanel(
-      new bargauge.PanelBuilder()
+      hbars()
         .title('Kernel revisions')
         .description('Number of hosts running each kernel revision.')
         .datasource(DS)
         .unit('short')
         .decimals(0)
         .gridPos(grid(0, 23, 8, 8))
-        .reduceOptions(lastValue)
-        .orientation(common.VizOrientation.Horizontal)
-        .displayMode(common.BarGaugeDisplayMode.Basic)
-        .thresholds(thresholds([null, 'blue']))
         .withTarget(target('A', `count by (revision) (${s('klp_kernel_info')})`, { instant: true, legend: '{{revision}}' })),
     )
     .withPanel(
-      new bargauge.PanelBuilder()
+      hbars()
         .title('Live patch versions per kernel revision')
         .description(
           'Number of hosts per kernel revision and active live patch version (0 = no live patch active). ' +
@@ -225,10 +226,6 @@ export function fleetDashboard() {
         .unit('short')
         .decimals(0)
         .gridPos(grid(8, 23, 8, 8))
-        .reduceOptions(lastValue)
-        .orientation(common.VizOrientation.Horizontal)
-        .displayMode(common.BarGaugeDisplayMode.Basic)
-        .thresholds(thresholds([null, 'blue']))
         .withTarget(
           target(
             'A',
@@ -334,17 +331,13 @@ export function fleetDashboard() {
         .withTarget(target('A', `max by (job) (job:scrape_duration_seconds:max{${JOB}})`, { legend: '{{job}}' })),
     )
     .withPanel(
-      new bargauge.PanelBuilder()
+      hbars()
         .title('Slowest scrapes')
         .description('The 10 klp_exporter targets Prometheus took longest to scrape at their last scrape, within the Instance filter.')
         .datasource(DS)
         .unit('s')
         .min(0)
         .gridPos(grid(18, 41, 6, 8))
-        .reduceOptions(lastValue)
-        .orientation(common.VizOrientation.Horizontal)
-        .displayMode(common.BarGaugeDisplayMode.Basic)
-        .thresholds(thresholds([null, 'blue']))
         .withTarget(target('A', `topk(10, scrape_duration_seconds{${HOST}})`, { instant: true, legend: '{{instance}}' })),
     );
 
