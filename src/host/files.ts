@@ -17,6 +17,8 @@ import { FileReadError } from '../errors.js';
 /** Default cap for small kernel files (sysfs attributes, /proc values, os-release). */
 export const SMALL_FILE_LIMIT = 64 * 1024;
 
+let readBuffer: Buffer | undefined;
+
 const REASONS: Record<string, string> = {
   ENOENT: 'no such file',
   ENOTDIR: 'no such file (a parent is not a directory)',
@@ -44,17 +46,27 @@ export function readHostFile(path: string, limit = SMALL_FILE_LIMIT): string {
     const st = fs.fstatSync(fd);
     if (st.isDirectory()) throw new FileReadError(path, REASONS.EISDIR!, 'EISDIR');
     if (!st.isFile()) throw new FileReadError(path, 'not a regular file', 'EINVAL');
-    const chunks: Buffer[] = [];
+    // One read buffer for the process (the reads are synchronous: no two reads share it at
+    // once). A fresh 64 KiB per read was garbage that outlived the young generation; a file that
+    // fits in the buffer (every kernel attribute) is decoded straight from it.
+    const buf = (readBuffer ??= Buffer.allocUnsafe(SMALL_FILE_LIMIT));
+    const full: Buffer[] = [];
+    let used = 0;
     let total = 0;
-    const buf = Buffer.allocUnsafe(Math.min(limit + 1, 64 * 1024));
     for (;;) {
-      const bytesRead = fs.readSync(fd, buf, 0, buf.length, null);
+      if (used === buf.length) {
+        full.push(Buffer.from(buf));
+        used = 0;
+      }
+      const bytesRead = fs.readSync(fd, buf, used, Math.min(buf.length - used, limit + 1 - total), null);
       if (bytesRead === 0) break;
+      used += bytesRead;
       total += bytesRead;
       if (total > limit) throw new FileReadError(path, `larger than ${limit} bytes`, 'EFBIG');
-      chunks.push(Buffer.from(buf.subarray(0, bytesRead)));
     }
-    return chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, total).toString('utf8');
+    if (full.length === 0) return buf.toString('utf8', 0, used);
+    full.push(Buffer.from(buf.subarray(0, used)));
+    return Buffer.concat(full, total).toString('utf8');
   } catch (err) {
     throw err instanceof FileReadError ? err : fail(path, err);
   } finally {
