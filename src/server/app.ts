@@ -62,8 +62,12 @@ function metricsHandler(exporter: Exporter, log: Logger): (req: IncomingMessage,
     }
     inflight++;
     try {
-      const text = await exporter.metricsBody(scrapeTimeoutMs(req, cfg.scrape.timeoutMs, cfg.scrape.timeoutOffsetMs));
-      sendText(req, res, 200, METRICS_CONTENT_TYPE, text, { 'Cache-Control': 'no-store' });
+      // gzip when the client accepts it (Prometheus always asks): express's negotiation of Accept-Encoding.
+      const gzip = express.request.acceptsEncodings.call(req, 'gzip', 'identity') === 'gzip';
+      const body = await exporter.metricsBody(scrapeTimeoutMs(req, cfg.scrape.timeoutMs, cfg.scrape.timeoutOffsetMs), { gzip });
+      const headers: Record<string, string> = { 'Cache-Control': 'no-store', Vary: 'Accept-Encoding' };
+      if (gzip) headers['Content-Encoding'] = 'gzip';
+      sendText(req, res, 200, METRICS_CONTENT_TYPE, body, headers);
     } catch (err) {
       log.error('scrape failed', { err: err instanceof Error ? err.message : String(err) });
       sendText(req, res, 500, 'text/plain; charset=utf-8', 'An error occurred while collecting metrics; see the exporter log.\n');
