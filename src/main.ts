@@ -58,7 +58,16 @@ async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: W
   // maxConnections: room for a burst of 1,000 concurrent scrapes (issue 6); createWebServer's
   // default of 256 reset the 257th connection without an answer. Node raises the file descriptor
   // soft limit to the hard one at start-up, so this leaves plenty for files and pipes.
-  const server = createWebServer(app, webConfig, { requestTimeoutMs: 60_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 30_000, maxConnections: 1024 });
+  // connectionsCheckingIntervalMs: Node checks the headers and request timeouts on a timer that
+  // runs whether or not a request is under way; every 10 s (not every second) it costs an idle
+  // host next to nothing (docs/benchmarks.md), and a slow client is still cut off within 20 s.
+  const server = createWebServer(app, webConfig, {
+    requestTimeoutMs: 60_000,
+    headersTimeoutMs: 10_000,
+    connectionsCheckingIntervalMs: 10_000,
+    keepAliveTimeoutMs: 30_000,
+    maxConnections: 1024,
+  });
   server.maxHeadersCount = 100;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
