@@ -10,8 +10,10 @@ import { helpText, loadConfig, parseCommandLine, type CommandLine, type Config }
 import { describeError } from './errors.js';
 import { Exporter } from './exporter.js';
 import { createLogger, type Logger } from './log.js';
-import { createHandler } from './server/app.js';
-import { createWebServer, loadWebConfig, type WebConfig } from './web/index.js';
+import type { WebConfig } from './web/index.js';
+
+// The HTTP server (express) and the web config (TLS, basic auth) are imported by the runs that
+// need them: textfile mode and --config.check start faster and smaller without them.
 
 /** ":10055" → all interfaces; "127.0.0.1:10055"; "[::1]:10055". */
 export function parseListenAddress(addr: string): { host: string | undefined; port: number } {
@@ -53,6 +55,7 @@ async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: W
     }
   };
 
+  const [{ createHandler }, { createWebServer }] = await Promise.all([import('./server/app.js'), import('./web/index.js')]);
   const app = createHandler({ exporter, log, reload });
   // --web.config.file: TLS, client certificates, basic auth (all paths but /-/healthy) and headers; see src/web/.
   // maxConnections: room for a burst of 1,000 concurrent scrapes (issue 6); createWebServer's
@@ -114,7 +117,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     config = await loadConfig(cmd);
     // The web config file is read once, at start-up (and checked by --config.check); errors name file and key.
-    if (config.web.configFile !== undefined && !config.textfileOutput) webConfig = loadWebConfig(config.web.configFile);
+    if (config.web.configFile !== undefined && !config.textfileOutput) webConfig = (await import('./web/index.js')).loadWebConfig(config.web.configFile);
   } catch (err) {
     process.stderr.write(`klp_exporter: ${describeError(err)}\n`);
     return 2;

@@ -53,7 +53,7 @@ describe('Dockerfile', () => {
   it('runtime stage: non-root user, exec-form entrypoint, port, healthcheck, labels', () => {
     const user = one('USER');
     expect(user).not.toMatch(/^(root|0)(:|$)/);
-    expect(JSON.parse(one('ENTRYPOINT'))).toEqual(['node', '--max-semi-space-size=1', '/app/dist/main.js']);
+    expect(JSON.parse(one('ENTRYPOINT'))).toEqual(['node', '--max-semi-space-size=1', '--lite-mode', '/app/dist/main.js']);
     expect(JSON.parse(one('CMD'))).toEqual(['--web.listen-address=0.0.0.0:10055']);
     expect(one('EXPOSE')).toBe('10055');
     expect(one('HEALTHCHECK')).toMatch(/CMD \["node", "\/app\/healthcheck\.mjs"\]$/);
