@@ -7,24 +7,22 @@ import { renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parseExposition } from './helpers/exposition.js';
-import { copyScenario, normalizeScrape, startInProcess, type RunningExporter } from './helpers/fixture-host.js';
+import { copyScenario, normalizeScrape, startInProcess } from './helpers/fixture-host.js';
 import { ACCEPTED_LINT, checkMetrics } from './helpers/promtool.js';
 
 const PATCH = 'livepatch_3_150600_13_9_1';
 
-let running: RunningExporter | undefined;
-let base: string | undefined;
+/** What each test started, undone after it (the exporter first, then its host copy). */
+const undo: Array<() => unknown> = [];
 afterEach(async () => {
-  await running?.close();
-  running = undefined;
-  if (base) rmSync(base, { recursive: true, force: true });
-  base = undefined;
+  for (const step of undo.splice(0).reverse()) await step();
 });
 
 async function start(name: string, extra: string[] = []) {
   const copy = copyScenario(name);
-  base = copy.base;
-  running = await startInProcess(copy.scenario, extra);
+  undo.push(() => rmSync(copy.base, { recursive: true, force: true }));
+  const running = await startInProcess(copy.scenario, extra);
+  undo.push(() => running.close());
   return { scenario: copy.scenario, exporter: running.exporter, url: running.url };
 }
 
