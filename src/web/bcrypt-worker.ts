@@ -4,11 +4,21 @@
 
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { embeddedFiles } from '../embedded.js';
 
 // The worker's code, as a CommonJS script (an eval worker), so it needs no separate file in dist/.
+// It loads bcryptjs from its path (tsc build, node_modules beside dist/) or, in the single-file build,
+// from the library's CommonJS source embedded in the bundle (there is no node_modules to load it from).
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const bcrypt = require(workerData.bcrypt);
+let bcrypt;
+if (workerData.bcryptSource !== undefined) {
+  const m = { exports: {} };
+  new Function('module', 'exports', 'require', workerData.bcryptSource)(m, m.exports, require);
+  bcrypt = m.exports;
+} else {
+  bcrypt = require(workerData.bcrypt);
+}
 parentPort.on('message', ({ id, password, hash }) => {
   let ok = false;
   try { ok = bcrypt.compareSync(password, hash); } catch { ok = false; }
@@ -38,8 +48,9 @@ export class BcryptWorker {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    const bcrypt = createRequire(import.meta.url).resolve('bcryptjs');
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { bcrypt } });
+    const bcryptSource = embeddedFiles['bcryptjs'];
+    const workerData = bcryptSource !== undefined ? { bcryptSource } : { bcrypt: createRequire(import.meta.url).resolve('bcryptjs') };
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
     worker.unref();
     worker.on('message', ({ id, ok }: { id: number; ok: boolean }) => {
       this.waiting.get(id)?.(ok);
