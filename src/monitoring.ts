@@ -23,6 +23,9 @@ export const DEFAULT_TEXTFILE_NAME = 'klp.prom';
 /** The textfile timer's period (OnUnitActiveSec of prometheus-klp_exporter-textfile.timer). */
 export const DEFAULT_TEXTFILE_INTERVAL_SECONDS = 300;
 
+/** The alerts `rules --textfile` adds (docs/runbook.md has a section for each). */
+export const TEXTFILE_ALERTS: readonly string[] = ['KlpTextfileStale', 'KlpTextfileScrapeError'];
+
 export const RULES_FILE = 'alerts/klp.rules.yml';
 export const DASHBOARD_FILES = { fleet: 'dashboards/klp-fleet.json', host: 'dashboards/klp-host.json' } as const;
 
