@@ -144,6 +144,6 @@ foreign=$(buildah run --isolation=chroot -v "$WORK/foreign:/host:ro" "$ctr" -- s
   'node /usr/lib/klp_exporter/klp_exporter.mjs --path.rootfs=/host --textfile.output=/tmp/klp.prom; cat /tmp/klp.prom' 2>&1 || true)
 grep -E 'collector="packages"|packages' <<<"$foreign" | head -6 | sed 's/^/    /'
 grep -q '^klp_scrape_collector_success{collector="packages"} 0$' <<<"$foreign" || die "an unreadable host RPM database did not fail the packages collector"
-grep -q 'cannot open Packages database' <<<"$foreign" || die "the failure does not say that the RPM database cannot be opened"
+grep -qiE 'cannot open Packages database|unable to open .*database' <<<"$foreign" || die "the failure does not say that the RPM database cannot be opened"
 [ "$(ls "$WORK/foreign/usr/lib/sysimage/rpm")" = Packages.db ] || die "rpm wrote into the host's database directory"
 say "PASS: image built offline from the bundle, served the fixture host, failed loudly on an unreadable RPM database"
