@@ -10,9 +10,9 @@ import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { requireBinary } from '../alerts/promql.js';
+import { dashboardExprs, loadDashboard, requireBinary, substituteGrafanaVars } from '../alerts/promql.js';
 import { MAIN } from '../helpers/exporter-process.js';
-import { loadScenario, scenarioArgs } from '../helpers/fixture-host.js';
+import { loadScenario, PROJECT, scenarioArgs } from '../helpers/fixture-host.js';
 import { promtoolPath } from '../helpers/promtool.js';
 import { freePort, sleep } from '../operations/process.js';
 
@@ -134,4 +134,23 @@ describe('textfile mode on a real Prometheus scraping node_exporter', () => {
     expect(stale.labels.file).toMatch(/(^|\/)klp\.prom$/);
     expect(stale.annotations.description).toMatch(/last written 2h/);
   }, 70_000);
+
+  test('every recording rule yields series of job "node"; every dashboard expression is accepted with job "node"', async () => {
+    const query = async (q: string) =>
+      (await (await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as { status: string; error?: string; data?: { result: { metric: Record<string, string> }[] } };
+    const problems: string[] = [];
+    const records = [...rulesText.matchAll(/^\s+- record: (\S+)$/gm)].map((m) => m[1]!);
+    expect(records.length).toBeGreaterThan(3);
+    for (const r of records) {
+      const res = await query(r);
+      if (!res.data?.result.length || res.data.result.some((x) => x.metric.job !== 'node')) problems.push(`record ${r}: ${JSON.stringify(res.data?.result ?? res.error)}`);
+    }
+    for (const file of ['klp-fleet.json', 'klp-host.json']) {
+      for (const { where, expr } of dashboardExprs(loadDashboard(join(PROJECT, 'dashboards', file)))) {
+        const res = await query(substituteGrafanaVars(expr, { job: 'node', instance: '.*' }));
+        if (res.status !== 'success') problems.push(`${where}: ${res.error}`);
+      }
+    }
+    expect(problems).toEqual([]);
+  }, 60_000);
 });
