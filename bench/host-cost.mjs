@@ -11,9 +11,9 @@ import { promises as fs, existsSync, readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { cleanEnv, describeDeployment as describe, serviceDeployments, unitDeployment } from './deployment.mjs';
+import { cleanEnv, describeDeployment as describe, serviceDeployments, TEXTFILE_UNIT, unitDeployment } from './deployment.mjs';
 import {
-  copyHost, fmt, freePort, LOOPBACK, MAIN, median, mib, PROJECT, quantile, rssBytes, sample, sleep, start, waitHttp,
+  copyHost, fmt, freePort, LOOPBACK, median, mib, PROJECT, quantile, rssBytes, sample, sleep, start, waitHttp,
 } from './lib.mjs';
 
 const SCENARIO = 'sles15sp6-patched';
@@ -112,7 +112,7 @@ async function startServer(kind, { host, tfDir, deployment, bareFile }) {
   } else if (kind === 'bare') {
     proc = start(process.execPath, [path.join(PROJECT, 'bench/bare-server.mjs'), String(port), bareFile], { name: 'bare node http', env: cleanEnv({}) });
   } else {
-    proc = start(process.execPath, [...deployment.nodeFlags, MAIN, ...exporterArgs(host, port)], { name: `klp_exporter (${deployment.name})`, env: cleanEnv(deployment.env) });
+    proc = start(process.execPath, [...deployment.nodeFlags, deployment.program, ...exporterArgs(host, port)], { name: `klp_exporter (${deployment.name})`, env: cleanEnv(deployment.env) });
   }
   const url = `http://${LOOPBACK}:${port}/metrics`;
   await waitHttp(url, proc, 30_000);
@@ -148,14 +148,14 @@ export async function hostCostBench({ tmp, quick, log, target }) {
   for (const [k, env] of [['idleS', 'BENCH_HOST_IDLE_S'], ['curve', 'BENCH_HOST_SCRAPES']]) if (process.env[env]) cfg[k] = Number(process.env[env]);
   cfg.curveStep = Math.min(cfg.curveStep, cfg.curve);
   const deployments = serviceDeployments();
-  const textfileDeployment = unitDeployment('klp_exporter-textfile.service');
+  const textfileDeployment = unitDeployment(TEXTFILE_UNIT);
   log(`bench: per-host cost (${deployments.map(describe).join(' | ')})`);
 
   const host = await copyHost(SCENARIO, path.join(tmp, 'host-cost-host'));
   const tfDir = path.join(tmp, 'host-cost-textfile');
   await fs.mkdir(tfDir);
   const tfFile = path.join(tfDir, 'klp.prom');
-  execFileSync(process.execPath, [...textfileDeployment.nodeFlags, MAIN, `--path.rootfs=${host.root}`, `--exec.path=${host.bin}`, `--textfile.output=${tfFile}`], {
+  execFileSync(process.execPath, [...textfileDeployment.nodeFlags, textfileDeployment.program, `--path.rootfs=${host.root}`, `--exec.path=${host.bin}`, `--textfile.output=${tfFile}`], {
     stdio: 'ignore', timeout: 60_000, env: cleanEnv(textfileDeployment.env),
   });
   const bareFile = path.join(tmp, 'host-cost-bare.prom');
@@ -179,7 +179,7 @@ export async function hostCostBench({ tmp, quick, log, target }) {
         ? ['prometheus-node-exporter', neArgs(tfDir, port), cleanEnv({})]
         : k.kind === 'bare'
           ? [process.execPath, [path.join(PROJECT, 'bench/bare-server.mjs'), String(port), bareFile], cleanEnv({})]
-          : [process.execPath, [...k.deployment.nodeFlags, MAIN, ...exporterArgs(host, port)], cleanEnv(k.deployment.env)];
+          : [process.execPath, [...k.deployment.nodeFlags, k.deployment.program, ...exporterArgs(host, port)], cleanEnv(k.deployment.env)];
     const times = [];
     for (let i = 0; i <= cfg.starts; i++) {
       const t = await timeToFirst200(cmd, args, env, url);
@@ -236,23 +236,29 @@ export async function hostCostBench({ tmp, quick, log, target }) {
   }
   for (const [key, s] of Object.entries(servers)) if (s.kind === 'bare') await s.proc.stop(), delete servers[key];
 
-  // 4. RSS over many scrapes at full speed (10 keep-alive connections, Prometheus's headers).
-  for (const [key, s] of Object.entries(servers)) {
-    const curve = [{ scrapes: 0, rss: rssBytes(s.proc.pid) }];
-    const t0 = performance.now();
-    const c0 = cpuOf(s.proc.pid);
-    for (let done = 0; done < cfg.curve; ) {
-      const n = Math.min(cfg.curveStep, cfg.curve - done);
-      await scrapeMany(s.url, n, 10);
-      done += n;
-      await sleep(1000);
-      curve.push({ scrapes: done, rss: rssBytes(s.proc.pid) });
-    }
-    const c1 = cpuOf(s.proc.pid);
-    res.servers[key].curve = curve;
-    res.servers[key].fullSpeed = { rate: cfg.curve / ((performance.now() - t0) / 1000 - curve.length + 1), cpuMsPerScrape: (c1.ns - c0.ns) / 1e6 / cfg.curve };
-    log(`  ${res.servers[key].label}: RSS ${curve.map((c) => fmt(mib(c.rss), 1)).join(' → ')} MiB over ${cfg.curve} scrapes (${fmt(res.servers[key].fullSpeed.rate, 0)}/s)`);
-  }
+  // 4. RSS over many scrapes at full speed (10 keep-alive connections each, Prometheus's headers). The
+  // servers run their curves at the same time (RSS and CPU per scrape do not depend on sharing the
+  // cores; the rates do, and are shown for information only).
+  await Promise.all(
+    Object.entries(servers).map(async ([key, s]) => {
+      const curve = [{ scrapes: 0, rss: rssBytes(s.proc.pid) }];
+      const t0 = performance.now();
+      const c0 = cpuOf(s.proc.pid);
+      let pausedMs = 0;
+      for (let done = 0; done < cfg.curve; ) {
+        const n = Math.min(cfg.curveStep, cfg.curve - done);
+        await scrapeMany(s.url, n, 10);
+        done += n;
+        await sleep(1000);
+        pausedMs += 1000;
+        curve.push({ scrapes: done, rss: rssBytes(s.proc.pid) });
+      }
+      const c1 = cpuOf(s.proc.pid);
+      res.servers[key].curve = curve;
+      res.servers[key].fullSpeed = { rate: cfg.curve / ((performance.now() - t0 - pausedMs) / 1000), cpuMsPerScrape: (c1.ns - c0.ns) / 1e6 / cfg.curve };
+      log(`  ${res.servers[key].label}: RSS ${curve.map((c) => fmt(mib(c.rss), 1)).join(' → ')} MiB over ${cfg.curve} scrapes (${fmt(res.servers[key].fullSpeed.rate, 0)}/s)`);
+    }),
+  );
   for (const s of Object.values(servers)) await s.proc.stop();
 
   // 5. Textfile mode: one run as the timer starts it, CPU and peak RSS of the exporter process.
@@ -311,7 +317,7 @@ async function textfileRuns({ host, tmp, deployment, runs }) {
   const out = [];
   for (let i = 0; i < runs; i++) {
     const usageFile = path.join(tmp, `textfile-usage-${i}.json`);
-    const args = [...deployment.nodeFlags, `--import=${preload}`, MAIN, `--path.rootfs=${host.root}`, `--exec.path=${host.bin}`, `--textfile.output=${path.join(tmp, 'textfile-run.prom')}`];
+    const args = [...deployment.nodeFlags, `--import=${preload}`, deployment.program, `--path.rootfs=${host.root}`, `--exec.path=${host.bin}`, `--textfile.output=${path.join(tmp, 'textfile-run.prom')}`];
     const timeOut = path.join(tmp, `textfile-time-${i}.txt`);
     const hasTime = existsSync('/usr/bin/time');
     const t0 = performance.now();
@@ -352,7 +358,8 @@ export function hostCostMarkdown(r) {
   p(`- idle: all servers up at once, ${r.cfg.idleS} s without a request, after one scrape and ${r.cfg.settleS} s of rest (RSS idle: at the end of the rest).`);
   p(`- per scrape: ${r.cfg.paced} scrapes ${r.cfg.pacedMs} ms apart on one keep-alive connection, CPU minus the idle CPU of the same time.`);
   p('- per 15 s interval: idle CPU × 15 s + one scrape. Bytes on the wire: the whole response to one scrape, headers included.');
-  p(`- RSS curve: ${r.cfg.curve} scrapes at full speed from 10 keep-alive connections, RSS 1 s after every ${r.cfg.curveStep}.`);
+  p(`- RSS curve: ${r.cfg.curve} scrapes at full speed from 10 keep-alive connections, RSS 1 s after every ${r.cfg.curveStep}; the servers run`);
+  p('  their curves at the same time (the rates are for information: they share the two cores with each other and the clients).');
   p();
   const cols = [...exps.map(([, s]) => s), ne, bare];
   p(`| | ${cols.map((s) => s.label).join(' | ')} |${exps.map(() => ' exporter / node_exporter |').join('')}`);
@@ -379,7 +386,7 @@ export function hostCostMarkdown(r) {
   p();
   const t = r.textfile;
   const perHour = (t.cpuS * 12 * 1000) / (ne.per15s * 240);
-  p(`Textfile mode (\`${r.textfileDeployment} --textfile.output=FILE\`, as klp_exporter-textfile.timer starts it every 5 minutes), median of ${t.runs} runs:`);
+  p(`Textfile mode (\`${r.textfileDeployment} --textfile.output=FILE\`, as prometheus-klp_exporter-textfile.timer starts it every 5 minutes), median of ${t.runs} runs:`);
   p(`${fmt(t.cpuS, 3)} s CPU in the exporter process (${fmt(t.totalCpuS, 3)} s with the commands it ran, which on the fixture host are Node.js fakes),`);
   p(`peak RSS ${fmt(mib(t.peakRss), 1)} MiB (${fmt(t.peakRss / ne.rssIdle)}× node_exporter's idle RSS, for ${fmt(t.wallS, 2)} s), ${fmt(t.wallS, 2)} s wall time. Per hour (12 runs) the`);
   p(`exporter process uses ${fmt(t.cpuS * 12, 2)} s CPU: ${fmt(perHour)}× what node_exporter uses in an hour of 15 s scrapes (${fmt((ne.per15s * 240) / 1000, 3)} s).`);

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fleetBench } from './fleet.mjs';
 import { hostCostBench, hostCostMarkdown } from './host-cost.mjs';
 import {
-  copyHost, fmt, freePort, get, LOOPBACK, MAIN, median, mib, MissingTool, PROJECT, quantile, requireTool, NODE_FLAGS, rssBytes, sample,
+  copyHost, fmt, freePort, get, LOOPBACK, MAIN, median, mib, MissingTool, PROJECT, quantile, requireTool, NODE_FLAGS, rssBytes, SHIPPED, sample,
   scrapeFor, scrapeN, sleep, start, startExporter, hostArgs, tempDir, versionOf, waitHttp, wrk,
 } from './lib.mjs';
 
@@ -48,6 +48,7 @@ async function main() {
   requireTool('prometheus', 'prometheus');
   requireTool('promtool', 'prometheus');
   if (!existsSync(MAIN)) throw new Error('dist/main.js is missing: run `npm run build` (npm run bench does)');
+  if (!existsSync(SHIPPED)) throw new Error(`${path.relative(PROJECT, SHIPPED)} is missing: run \`npm run bundle\` (npm run bench does)`);
   results.machine = machine();
   const tmp = await tempDir();
   log(`bench: ${QUICK ? 'quick run' : 'full run'}; temp dir ${tmp}`);
@@ -163,7 +164,7 @@ async function scrapeBench(tmp) {
   return {
     byConn, sizes, seriesCount,
     commands: {
-      exporter: `node ${NODE_FLAGS.join(' ')} dist/main.js --web.listen-address=127.0.0.1:PORT --path.rootfs=HOST/root --exec.path=HOST/bin --testing.now=${host.now} --web.disable-exporter-metrics ${host.extra.join(' ')}`,
+      exporter: `node ${NODE_FLAGS.join(' ')} ${path.relative(PROJECT, SHIPPED)} --web.listen-address=127.0.0.1:PORT --path.rootfs=HOST/root --exec.path=HOST/bin --testing.now=${host.now} --web.disable-exporter-metrics ${host.extra.join(' ')}`,
       textfile: `node dist/main.js --path.rootfs=HOST/root --exec.path=HOST/bin --testing.now=${host.now} --web.disable-exporter-metrics ${host.extra.join(' ')} --textfile.output=DIR/klp.prom`,
       node_exporter: `prometheus-node-exporter ${neArgs.join(' ').replace(tfDir, 'DIR').replace(String(nePort), 'PORT')}`,
       bare: 'node bench/bare-server.mjs PORT FILE   (FILE: one scrape of the exporter)',

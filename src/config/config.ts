@@ -4,10 +4,11 @@
 
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import YAML from 'yaml';
 import { ConfigError } from '../errors.js';
 import type { LogFormat, LogLevel } from '../log.js';
 import { parseDuration } from './duration.js';
-import { yamlParser, yamlShapeProblem } from './yaml-shape.js';
+import { yamlShapeProblem } from './yaml-shape.js';
 import { COLLECTOR_NAMES, COMMAND_FLAGS, SETTINGS, type CollectorName, type Setting } from './settings.js';
 
 export interface Config {
@@ -104,7 +105,7 @@ export function parseConfigFile(text: string, file: string): Values {
   const shapeProblem = yamlShapeProblem(text);
   if (shapeProblem) throw new ConfigError(`${file}: ${shapeProblem}`);
   try {
-    const parsed = yamlParser().parseDocument(text, { uniqueKeys: true });
+    const parsed = YAML.parseDocument(text, { uniqueKeys: true });
     if (parsed.errors.length > 0) throw parsed.errors[0];
     doc = parsed.toJS({ maxAliasCount: 100 });
   } catch (err) {

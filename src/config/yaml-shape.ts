@@ -1,18 +1,5 @@
-// Bounds on a YAML file's shape, checked before the YAML parser sees it, and the parser itself,
-// loaded on first use. Shared by the exporter config and the web config.
-
-import { createRequire } from 'node:module';
-
-let parser: typeof import('yaml') | undefined;
-
-/**
- * The yaml package, loaded when a config file is first parsed: a start without --config.file
- * or --web.config.file does not load it (start-up time and memory, docs/benchmarks.md).
- */
-export function yamlParser(): typeof import('yaml') {
-  parser ??= createRequire(import.meta.url)('yaml') as typeof import('yaml');
-  return parser;
-}
+// Bounds on a YAML file's shape, checked before the YAML parser sees it. Shared by the exporter
+// config and the web config.
 
 /** Bounds on a config file's shape. */
 export const CONFIG_LIMITS = { bytes: 64 * 1024, flowDepth: 64, indent: 256 } as const;

@@ -41,8 +41,8 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { yamlParser, yamlShapeProblem } from '../config/yaml-shape.js';
-import type { Node as YamlNode } from 'yaml';
+import { yamlShapeProblem } from '../config/yaml-shape.js';
+import { parseDocument, isMap, isScalar, isSeq, type Node as YamlNode } from 'yaml';
 
 export const CLIENT_AUTH_TYPES = [
   'NoClientCert',
@@ -156,11 +156,11 @@ export class WebConfigError extends Error {
 type Fail = (key: string | undefined, problem: string) => never;
 
 function mapEntries(node: YamlNode | null | undefined, key: string | undefined, fail: Fail): [string, YamlNode | null][] {
-  if (node === null || node === undefined || (yamlParser().isScalar(node) && node.value === null)) return [];
-  if (!yamlParser().isMap(node)) fail(key, key ? 'must be a mapping' : 'must be a YAML mapping of settings');
+  if (node === null || node === undefined || (isScalar(node) && node.value === null)) return [];
+  if (!isMap(node)) fail(key, key ? 'must be a mapping' : 'must be a YAML mapping of settings');
   const out: [string, YamlNode | null][] = [];
   for (const pair of node.items) {
-    const k = yamlParser().isScalar(pair.key) ? pair.key.value : undefined;
+    const k = isScalar(pair.key) ? pair.key.value : undefined;
     if (typeof k !== 'string') fail(key, 'keys must be strings');
     out.push([k, (pair.value as YamlNode | null) ?? null]);
   }
@@ -168,18 +168,18 @@ function mapEntries(node: YamlNode | null | undefined, key: string | undefined, 
 }
 
 function str(node: YamlNode | null, key: string, fail: Fail): string {
-  if (!yamlParser().isScalar(node) || typeof node.value !== 'string') fail(key, 'must be a string');
+  if (!isScalar(node) || typeof node.value !== 'string') fail(key, 'must be a string');
   return node.value;
 }
 
 function bool(node: YamlNode | null, key: string, fail: Fail): boolean {
-  if (!yamlParser().isScalar(node) || typeof node.value !== 'boolean') fail(key, 'must be true or false');
+  if (!isScalar(node) || typeof node.value !== 'boolean') fail(key, 'must be true or false');
   return node.value;
 }
 
 function strList(node: YamlNode | null, key: string, fail: Fail): string[] {
-  if (node === null || (yamlParser().isScalar(node) && node.value === null)) return [];
-  if (!yamlParser().isSeq(node)) fail(key, 'must be a list of strings');
+  if (node === null || (isScalar(node) && node.value === null)) return [];
+  if (!isSeq(node)) fail(key, 'must be a list of strings');
   return node.items.map((item, i) => str(item as YamlNode | null, `${key}[${i}]`, fail));
 }
 
@@ -214,7 +214,7 @@ export function parseWebConfig(text: string, where: { file: string; dir: string 
   };
   const shapeProblem = yamlShapeProblem(text);
   if (shapeProblem) fail(undefined, shapeProblem);
-  const doc = yamlParser().parseDocument(text, { uniqueKeys: true });
+  const doc = parseDocument(text, { uniqueKeys: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     // With prettyErrors (the default) the first line reads "<problem> at line L, column C:".

@@ -8,15 +8,16 @@ import path from 'node:path';
 import { PROJECT } from '../helpers/fixture-host.js';
 
 const read = (f: string) => readFileSync(path.join(PROJECT, f), 'utf8');
-/** The words between the node binary and dist/main.js. */
-const flagsOf = (argv: string[]) => argv.slice(argv.findIndex((a) => path.basename(a) === 'node') + 1, argv.findIndex((a) => a.endsWith('dist/main.js')));
+/** The words between the node binary and the program (the bundle, or dist/main.js for npm start). */
+const flagsOf = (argv: string[]) =>
+  argv.slice(argv.findIndex((a) => path.basename(a) === 'node') + 1, argv.findIndex((a) => a.endsWith('klp_exporter.mjs') || a.endsWith('dist/main.js')));
 const unitFlags = (unit: string) => flagsOf(/^ExecStart=(.*)$/m.exec(read(`packaging/systemd/${unit}`))![1]!.split(/\s+/));
 
 describe('node flags', () => {
   it('are the same in both systemd units, the container and npm start', () => {
-    const service = unitFlags('klp_exporter.service');
+    const service = unitFlags('prometheus-klp_exporter.service');
     expect(service).toContain('--lite-mode');
-    expect(unitFlags('klp_exporter-textfile.service')).toEqual(service);
+    expect(unitFlags('prometheus-klp_exporter-textfile.service')).toEqual(service);
     const entrypoint = JSON.parse(/^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(read('Dockerfile'))![1]!) as string[];
     expect(flagsOf(entrypoint)).toEqual(service);
     const start = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts.start!;

@@ -1,34 +1,34 @@
-// A start loads what it needs: the YAML parser only for a config file (--config.file or
-// --web.config.file), express only to serve, so starts are faster and smaller (docs/benchmarks.md).
+// A start loads what it needs: express and the web config (TLS, basic auth) only to serve, so
+// textfile runs and --config.check start faster and smaller (docs/benchmarks.md).
 
 import { describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MAIN } from '../helpers/exporter-process.js';
+import { loadScenario, scenarioArgs } from '../helpers/fixture-host.js';
 
-/** Run main() in a fresh node with `args`; returns whether yaml and express were loaded, and main's exit code. */
-function loadedBy(args: string[]): { yaml: boolean; express: boolean; code: number } {
+/** Run main() in a fresh node with `args`; returns whether express was loaded, and main's exit code. */
+function loadedBy(args: string[]): { express: boolean; code: number } {
   const script = `import(${JSON.stringify(MAIN)}).then(async (m) => {
     const code = await m.main(${JSON.stringify(args)});
     const loaded = (p) => Object.keys(require.cache).some((k) => k.includes('/node_modules/' + p + '/'));
-    process.stdout.write(JSON.stringify({ yaml: loaded('yaml'), express: loaded('express'), code }));
+    process.stdout.write(JSON.stringify({ express: loaded('express'), code }));
     process.exit(0);
   });`;
   const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
   if (r.status !== 0) throw new Error(`node exited ${r.status}: ${r.stderr}`);
-  return JSON.parse(r.stdout.slice(r.stdout.lastIndexOf('{'))) as { yaml: boolean; express: boolean; code: number };
+  return JSON.parse(r.stdout.slice(r.stdout.lastIndexOf('{'))) as { express: boolean; code: number };
 }
 
 describe('start-up loads only what it needs', () => {
-  it('no YAML parser without a config file, no express without a server; yaml loaded for --config.file', () => {
-    expect(loadedBy(['--config.check'])).toEqual({ yaml: false, express: false, code: 0 });
+  it('no express for --config.check or a textfile run', () => {
+    expect(loadedBy(['--config.check'])).toEqual({ express: false, code: 0 });
     const dir = mkdtempSync(path.join(os.tmpdir(), 'klp-startup-'));
     try {
-      const file = path.join(dir, 'klp.yml');
-      writeFileSync(file, 'log:\n  level: warn\n');
-      expect(loadedBy(['--config.check', `--config.file=${file}`])).toEqual({ yaml: true, express: false, code: 0 });
+      const host = loadScenario('sles15sp6-patched');
+      expect(loadedBy([...scenarioArgs(host), `--textfile.output=${path.join(dir, 'klp.prom')}`])).toEqual({ express: false, code: 0 });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
