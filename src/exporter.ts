@@ -49,7 +49,9 @@ export class Exporter {
   }
 
   static async create(config: Config, log: Logger, opts: ExporterOptions = {}): Promise<Exporter> {
-    const commands = await resolveCommands(config.exec.path);
+    const commands = await resolveCommands(config.exec.path, (command, file, reason) =>
+      log.error('refusing to run a command that others could replace; fix its permissions', { command, file, reason }),
+    );
     log.debug('commands found', Object.fromEntries(Object.entries(commands)));
     return new Exporter(config, log, commands, opts.buildInfo ?? readBuildInfo());
   }
