@@ -122,6 +122,8 @@ export async function runCommand(
   sub.once('exit', () => {
     exitTimer = setTimeout(() => {
       pipeHeld = true;
+      // What is left of its process group goes; a process in a session of its own stays.
+      killGroup();
       sub.stdout?.destroy();
       sub.stderr?.destroy();
     }, EXIT_GRACE_MS);
