@@ -198,3 +198,38 @@ describe('an exec path others can write to (13.9)', () => {
     expect(readFileSync(out, 'utf8')).toMatch(/klp_command_available\{command="rpm"\} 1/);
   }, 30_000);
 });
+
+describe('the web configuration on SIGHUP (13.8)', () => {
+  it('is read again; a broken new one keeps the old one and says so in klp_exporter_config_last_reload_successful', async () => {
+    const bcrypt = (await import('bcryptjs')).default;
+    const s = host();
+    const file = path.join(tmp, 'sighup-web.yml');
+    writeFileSync(file, `basic_auth_users:\n  old: '${bcrypt.hashSync('pw', 4)}'\n`);
+    const p = await startWithPipedStderr(scenarioArgs(s, [`--web.config.file=${file}`]));
+    p.child.stderr!.resume();
+    const status = async (user: string) => {
+      const r = await fetch(`${p.url}/metrics`, { headers: { Authorization: `Basic ${Buffer.from(`${user}:pw`).toString('base64')}` } });
+      return { status: r.status, body: await r.text() };
+    };
+    const until = async (want: number, user: string) => {
+      for (let i = 0; i < 50 && (await status(user)).status !== want; i++) await sleep(100);
+      return status(user);
+    };
+    try {
+      expect((await status('old')).status).toBe(200);
+      writeFileSync(file, `basic_auth_users:\n  new: '${bcrypt.hashSync('pw', 4)}'\n`);
+      p.child.kill('SIGHUP');
+      expect((await until(200, 'new')).status).toBe(200);
+      expect((await status('old')).status).toBe(401);
+      writeFileSync(file, 'basic_auth_users: [not, a, mapping]\n');
+      p.child.kill('SIGHUP');
+      await sleep(500);
+      const after = await status('new');
+      expect(after.status).toBe(200);
+      expect(after.body).toContain('klp_exporter_config_last_reload_successful 0');
+    } finally {
+      p.child.kill('SIGTERM');
+      await p.exited;
+    }
+  }, 30_000);
+});
