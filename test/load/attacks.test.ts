@@ -6,14 +6,15 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import bcrypt from 'bcryptjs';
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../helpers/as-user.js';
 import { MAIN, startProcess, type ExporterProcess } from '../helpers/exporter-process.js';
-import { HOSTS, loadScenario, scenarioArgs, type Scenario } from '../helpers/fixture-host.js';
+import { scenarioArgs, type Scenario } from '../helpers/fixture-host.js';
+import { patchedHost } from '../helpers/load.js';
 
 const SOAK = process.env.KLP_SOAK === '1';
 /** How long each attack lasts, in seconds. */
@@ -21,17 +22,10 @@ const SECONDS = SOAK ? 30 : 4;
 const TEST_TIMEOUT = (SECONDS + 40) * 1000;
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'klp-attacks-load-'));
-let copies = 0;
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function host(rpmSeconds = 0): Scenario {
-  const name = `sles15sp6-patched-${++copies}`;
-  cpSync(path.join(HOSTS, 'sles15sp6-patched'), path.join(dir, name), { recursive: true });
-  const s = loadScenario(name, dir);
-  if (rpmSeconds > 0) writeFileSync(path.join(s.dir, 'cmd/rpm_-qa.sleep'), String(rpmSeconds));
-  return s;
-}
+const host = (rpmSeconds = 0): Scenario => patchedHost(dir, rpmSeconds);
 
 interface Got {
   status: number;
@@ -191,7 +185,7 @@ describe(`attacks under load (${SOAK ? 'soak' : 'short'})`, () => {
     '13.6: a reload storm (SIGHUP 100 times a second and POST /-/reload) fails no scrape and runs rpm no more often',
     async () => {
       const s = host(0.3); // rpm takes a moment: a refresh is under way now and then
-      const cfg = path.join(dir, `config-${copies}.yml`);
+      const cfg = path.join(dir, `config-${path.basename(s.dir)}.yml`);
       writeFileSync(cfg, 'log:\n  level: info\n');
       const p = await startProcess(scenarioArgs(s, ['--web.enable-lifecycle', `--config.file=${cfg}`]), await freePort());
       let storming = true;
