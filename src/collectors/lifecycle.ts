@@ -78,7 +78,7 @@ export class ZypperMemo {
 }
 
 /** Lines parsed between two turns of the event loop. */
-const SLICE_LINES = 50_000;
+const SLICE_LINES = 10_000;
 
 /**
  * Parse a data file in slices of SLICE_LINES lines, letting the event loop run between them: a
