@@ -43,12 +43,17 @@ async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: W
   const exporter = await Exporter.create(config, log);
   const { host, port } = parseListenAddress(config.web.listenAddress);
 
-  const reload = async (): Promise<string | undefined> => {
+  const [{ createApp }, { createWebServer, LiveWebConfig }] = await Promise.all([import('./server/app.js'), import('./web/index.js')]);
+  const web = new LiveWebConfig(webConfig);
+
+  /** Read the configuration and the web configuration again; both or neither take effect. */
+  const reloadOnce = async (): Promise<string | undefined> => {
     try {
       const next = await loadConfig(cmd);
-      exporter.applyConfig(next);
+      const webChanged = web.reload(next.web.configFile);
+      const changed = exporter.applyConfig(next);
       exporter.configReloadSuccessful = true;
-      log.info('configuration reloaded');
+      log.info(changed || webChanged ? 'configuration reloaded' : 'configuration reloaded, unchanged');
       return undefined;
     } catch (err) {
       exporter.configReloadSuccessful = false;
@@ -56,24 +61,35 @@ async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: W
       return describeError(err);
     }
   };
+  // Reloads coalesce: while one runs, every further request (SIGHUP, POST /-/reload) shares the
+  // single reload that starts after it, so a storm of signals costs two reloads, not hundreds.
+  let running: Promise<string | undefined> | undefined;
+  let queued: Promise<string | undefined> | undefined;
+  const start = () => (running = reloadOnce().finally(() => (running = undefined)));
+  const reload = (): Promise<string | undefined> => {
+    if (queued) return queued;
+    if (!running) return start();
+    queued = running.then(() => {
+      queued = undefined;
+      return start();
+    });
+    return queued;
+  };
 
-  const [{ createHandler }, { createWebServer }] = await Promise.all([import('./server/app.js'), import('./web/index.js')]);
-  const app = createHandler({ exporter, log, reload });
+  const app = createApp({ exporter, log, reload });
   // --web.config.file: TLS, client certificates, basic auth (all paths but /-/healthy) and headers; see src/web/.
-  // maxConnections: room for a burst of 1,000 concurrent scrapes (issue 6); createWebServer's
-  // default of 256 reset the 257th connection without an answer. Node raises the file descriptor
-  // soft limit to the hard one at start-up, so this leaves plenty for files and pipes.
+  // The connection limit follows the open files limit (src/web/connections.ts).
   // connectionsCheckingIntervalMs: Node checks the headers and request timeouts on a timer that
   // runs whether or not a request is under way; every 10 s (not every second) it costs an idle
   // host next to nothing (docs/benchmarks.md), and a slow client is still cut off within 20 s.
-  const server = createWebServer(app, webConfig, {
+  const server = createWebServer(app, web, {
     requestTimeoutMs: 60_000,
     headersTimeoutMs: 10_000,
     connectionsCheckingIntervalMs: 10_000,
     keepAliveTimeoutMs: 30_000,
-    maxConnections: 1024,
+    maxHeadersCount: 100,
+    log,
   });
-  server.maxHeadersCount = 100;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host, port }, resolve);
@@ -134,7 +150,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     config = await loadConfig(cmd);
-    // The web config file is read once, at start-up (and checked by --config.check); errors name file and key.
+    // The web config file is read at start-up (and checked by --config.check) and again on reload; errors name file and key.
     if (config.web.configFile !== undefined && !config.textfileOutput) webConfig = (await import('./web/index.js')).loadWebConfig(config.web.configFile);
   } catch (err) {
     process.stderr.write(`klp_exporter: ${describeError(err)}\n`);
