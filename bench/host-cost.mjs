@@ -143,8 +143,8 @@ async function waitCached(url) {
  */
 export async function hostCostBench({ tmp, quick, log, target }) {
   const cfg = quick
-    ? { starts: 3, settleS: 10, idleS: 10, paced: 30, pacedMs: 100, curve: 20_000, curveStep: 5_000, textfileRuns: 3 }
-    : { starts: 7, settleS: 30, idleS: 60, paced: 150, pacedMs: 100, curve: 200_000, curveStep: 20_000, textfileRuns: 5 };
+    ? { starts: 3, settleS: 10, idleS: 10, paced: 30, rounds: 3, pacedMs: 100, curve: 20_000, curveStep: 5_000, textfileRuns: 3 }
+    : { starts: 7, settleS: 30, idleS: 60, paced: 200, rounds: 5, pacedMs: 100, curve: 200_000, curveStep: 20_000, textfileRuns: 5 };
   for (const [k, env] of [['idleS', 'BENCH_HOST_IDLE_S'], ['curve', 'BENCH_HOST_SCRAPES']]) if (process.env[env]) cfg[k] = Number(process.env[env]);
   cfg.curveStep = Math.min(cfg.curveStep, cfg.curve);
   const deployments = serviceDeployments();
@@ -212,27 +212,39 @@ export async function hostCostBench({ tmp, quick, log, target }) {
     res.servers[key].idle = { cpuMsPerS: (b.ns - a.ns) / 1e6 / secs, wakeupsPerS: (b.switches - a.switches) / secs, seconds: secs };
   }
 
-  // 3. CPU per scrape: paced scrapes as Prometheus sends them, minus the idle CPU of the same time.
-  for (const [key, s] of Object.entries(servers)) {
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    await scrape(s.url, agent);
-    const a = cpuOf(s.proc.pid);
-    const latencies = [];
-    for (let i = 0; i < cfg.paced; i++) {
-      const t0 = performance.now();
-      const [status] = await scrape(s.url, agent);
-      latencies.push(performance.now() - t0);
-      if (status !== 200) throw new Error(`${key}: status ${status}`);
-      await sleep(cfg.pacedMs);
+  // 3. CPU per scrape: paced scrapes as Prometheus sends them, minus the idle CPU of the same time. In
+  // rounds that visit every server in turn (the order rotating), so that a burst of other work on the
+  // machine falls on all of them; the median round counts.
+  const agents = Object.fromEntries(Object.keys(servers).map((key) => [key, new http.Agent({ keepAlive: true, maxSockets: 1 })]));
+  const perRound = Object.fromEntries(Object.keys(servers).map((key) => [key, []]));
+  const latencies = Object.fromEntries(Object.keys(servers).map((key) => [key, []]));
+  for (const [key, s] of Object.entries(servers)) await scrape(s.url, agents[key]);
+  const keys = Object.keys(servers);
+  const batch = Math.ceil(cfg.paced / cfg.rounds);
+  for (let round = 0; round < cfg.rounds; round++) {
+    for (let j = 0; j < keys.length; j++) {
+      const key = keys[(round + j) % keys.length];
+      const s = servers[key];
+      const a = cpuOf(s.proc.pid);
+      for (let i = 0; i < batch; i++) {
+        const t0 = performance.now();
+        const [status] = await scrape(s.url, agents[key]);
+        latencies[key].push(performance.now() - t0);
+        if (status !== 200) throw new Error(`${key}: status ${status}`);
+        await sleep(cfg.pacedMs);
+      }
+      const b = cpuOf(s.proc.pid);
+      const idleNs = (res.servers[key].idle.cpuMsPerS * 1e6 * (b.at - a.at)) / 1000;
+      perRound[key].push(Math.max(0, b.ns - a.ns - idleNs) / 1e6 / batch);
     }
-    const b = cpuOf(s.proc.pid);
-    agent.destroy();
-    const idleNs = (res.servers[key].idle.cpuMsPerS * 1e6 * (b.at - a.at)) / 1000;
-    const perScrapeMs = Math.max(0, b.ns - a.ns - idleNs) / 1e6 / cfg.paced;
+  }
+  for (const [key, s] of Object.entries(servers)) {
+    agents[key].destroy();
+    const perScrapeMs = median(perRound[key]);
     const w = await wireBytes(s.port);
-    res.servers[key].scrape = { cpuMs: perScrapeMs, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), wire: w };
+    res.servers[key].scrape = { cpuMs: perScrapeMs, rounds: perRound[key], p50: quantile(latencies[key], 0.5), p99: quantile(latencies[key], 0.99), wire: w };
     res.servers[key].per15s = res.servers[key].idle.cpuMsPerS * 15 + perScrapeMs;
-    log(`  ${res.servers[key].label}: idle ${fmt(res.servers[key].idle.cpuMsPerS, 3)} ms/s, ${fmt(res.servers[key].idle.wakeupsPerS, 1)} wake-ups/s; scrape ${fmt(perScrapeMs, 3)} ms CPU, ${w.bytes} bytes (${w.encoding}); per 15 s ${fmt(res.servers[key].per15s, 2)} ms; RSS idle ${fmt(mib(res.servers[key].rssIdle), 1)} MiB`);
+    log(`  ${res.servers[key].label}: idle ${fmt(res.servers[key].idle.cpuMsPerS, 3)} ms/s, ${fmt(res.servers[key].idle.wakeupsPerS, 1)} wake-ups/s; scrape ${fmt(perScrapeMs, 3)} ms CPU (rounds ${perRound[key].map((x) => fmt(x, 2)).join(' ')}), ${w.bytes} bytes (${w.encoding}); per 15 s ${fmt(res.servers[key].per15s, 2)} ms; RSS idle ${fmt(mib(res.servers[key].rssIdle), 1)} MiB`);
   }
   for (const [key, s] of Object.entries(servers)) if (s.kind === 'bare') await s.proc.stop(), delete servers[key];
 
@@ -356,7 +368,8 @@ export function hostCostMarkdown(r) {
   p();
   p(`- exec → first 200: spawn to the first 200 on \`/metrics\` (polled every 2 ms), median of ${r.cfg.starts} starts after one unmeasured start (warm page cache).`);
   p(`- idle: all servers up at once, ${r.cfg.idleS} s without a request, after one scrape and ${r.cfg.settleS} s of rest (RSS idle: at the end of the rest).`);
-  p(`- per scrape: ${r.cfg.paced} scrapes ${r.cfg.pacedMs} ms apart on one keep-alive connection, CPU minus the idle CPU of the same time.`);
+  p(`- per scrape: ${r.cfg.paced} scrapes ${r.cfg.pacedMs} ms apart on one keep-alive connection per server, CPU minus the idle CPU of the same time,`);
+  p(`  in ${r.cfg.rounds} rounds that visit the servers in turn (rotating the order); the median round counts.`);
   p('- per 15 s interval: idle CPU × 15 s + one scrape. Bytes on the wire: the whole response to one scrape, headers included.');
   p(`- RSS curve: ${r.cfg.curve} scrapes at full speed from 10 keep-alive connections, RSS 1 s after every ${r.cfg.curveStep}; the servers run`);
   p('  their curves at the same time (the rates are for information: they share the two cores with each other and the clients).');
