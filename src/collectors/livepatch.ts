@@ -5,7 +5,7 @@ import { FileReadError, isNotFound } from '../errors.js';
 import { listDirectory, listSubdirectories, readHostFile } from '../host/files.js';
 import { hostView, sysPath } from '../host/paths.js';
 import { parseSysfsFlag, parseSysfsInteger } from '../parsers/sysfs.js';
-import type { CollectorContext } from './types.js';
+import type { CollectorContext, DirectCollector } from './collector.js';
 
 export interface SysfsPatch {
   readonly name: string;
@@ -25,7 +25,15 @@ export interface LivepatchData {
   readonly patches: readonly SysfsPatch[];
 }
 
-export function collectLivepatch(ctx: CollectorContext): LivepatchData {
+export const livepatch: DirectCollector<'livepatch'> = {
+  kind: 'direct',
+  name: 'livepatch',
+  help: 'live patches loaded in the kernel (/sys/kernel/livepatch), read on every scrape',
+  enabledByDefault: true,
+  collect: collectLivepatch,
+};
+
+function collectLivepatch(ctx: CollectorContext): LivepatchData {
   const root = sysPath(ctx.paths, 'kernel/livepatch');
   const names = listSubdirectories(root);
   if (names === undefined) {

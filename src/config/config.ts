@@ -9,7 +9,8 @@ import { ConfigError } from '../errors.js';
 import type { LogFormat, LogLevel } from '../log.js';
 import { parseDuration } from './duration.js';
 import { yamlShapeProblem } from './yaml-shape.js';
-import { COLLECTOR_NAMES, COMMAND_FLAGS, SETTINGS, type CollectorName, type Setting } from './settings.js';
+import { COLLECTOR_NAMES, type CollectorName } from '../collectors/index.js';
+import { COMMAND_FLAGS, SETTINGS, type Setting } from './settings.js';
 
 export interface Config {
   readonly web: {

@@ -111,6 +111,6 @@ describe('resolveCommands', () => {
       writeFileSync(path.join(d, name), '#!/bin/sh\n');
       chmodSync(path.join(d, name), mode);
     }
-    expect(await resolveCommands(`${a}:${b}:relative/dir`)).toEqual({ rpm: path.join(a, 'rpm'), klp: path.join(b, 'klp') });
+    expect(await resolveCommands(`${a}:${b}:relative/dir`, ['rpm', 'klp', 'kgr', 'zypper'])).toEqual({ rpm: path.join(a, 'rpm'), klp: path.join(b, 'klp') });
   });
 });

@@ -12,7 +12,7 @@ import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFi
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import type { CollectorName } from '../../src/config/settings.js';
+import type { CollectorName } from '../../src/collectors/index.js';
 import { startAsNobody } from '../helpers/as-user.js';
 import { familyOf, parseExposition, type Samples } from '../helpers/exposition.js';
 import { HOSTS, loadScenario, scenarioArgs, startInProcess, type Scenario } from '../helpers/fixture-host.js';

@@ -12,14 +12,8 @@ import { addMonthsUtc, parseIsoDate } from '../../src/parsers/date.js';
 import { parseKernelRelease, parseOsRelease, parseProcVersion } from '../../src/parsers/kernel.js';
 import { parseKlpPatches, parseKlpStatus } from '../../src/parsers/klp.js';
 import { findLifecycleEntry, globMatcher, parseLifecycleData, parseZypperLifecycle } from '../../src/parsers/lifecycle.js';
-import {
-  parseKlpChangelog,
-  parseLivepatchPackageName,
-  parseNvra,
-  parseRpmQuery,
-  parseSuseModuleName,
-  rpmVerCmp,
-} from '../../src/parsers/rpm.js';
+import { parseNvra, parseRpmQuery, rpmVerCmp } from '../../src/parsers/rpm.js';
+import { parseKlpChangelog, parseLivepatchPackageName, parseSuseModuleName } from '../../src/systems/suse/names.js';
 import { parseSysfsFlag, parseSysfsInteger } from '../../src/parsers/sysfs.js';
 import { parseTainted } from '../../src/parsers/taint.js';
 import { HOSTS } from '../helpers/fixture-host.js';

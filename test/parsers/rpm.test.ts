@@ -1,16 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { ParseError } from '../../src/errors.js';
-import {
-  compareVersionRelease,
-  livepatchPackageNamesFor,
-  moduleNamesFor,
-  parseKlpChangelog,
-  parseLivepatchPackageName,
-  parseNvra,
-  parseRpmQuery,
-  parseSuseModuleName,
-  rpmVerCmp,
-} from '../../src/parsers/rpm.js';
+import { compareVersionRelease, parseNvra, parseRpmQuery, rpmVerCmp } from '../../src/parsers/rpm.js';
+import { livepatchPackageNamesFor, moduleNamesFor, parseKlpChangelog, parseLivepatchPackageName, parseSuseModuleName } from '../../src/systems/suse/names.js';
 import { parseKernelRelease } from '../../src/parsers/kernel.js';
 
 describe('parseRpmQuery', () => {
