@@ -90,7 +90,7 @@ export async function collectLifecycle(ctx: CollectorContext, input: LifecycleIn
     // A few bad lines are skipped (as zypper-lifecycle does); a file with nothing usable at all
     // (truncated, emptied, overwritten) is a broken source, not "no date for this package".
     if (data.entries.length === 0) ctx.problem(`${source}: no usable lifecycle line${data.problems.length > 0 ? ` (${data.problems.length} bad)` : ' (empty)'}`);
-    entries.push(...data.entries);
+    for (const e of data.entries) entries.push(e);
   }
   const edition = input.installed ? `${input.installed.version}-${input.installed.release}` : undefined;
   for (const name of input.installed ? [input.installed.name] : input.candidateNames) {
