@@ -29,6 +29,8 @@ export interface ScraperDeps {
   readonly log: Logger;
   /** Unix ms. */
   readonly now: () => number;
+  /** Where commands started are counted; owned by whoever outlives the scraper (reloads). */
+  readonly commandRuns?: Map<CommandName, number>;
 }
 
 export class Scraper {
@@ -38,10 +40,11 @@ export class Scraper {
   private readonly zypper = new ZypperMemo();
   private readonly abort = new AbortController();
   private inflight: { promise: Promise<Snapshot>; bringForward: (at: number) => void } | undefined;
-  /** Commands started since start-up, by command name. */
-  readonly commandRuns = new Map<CommandName, number>();
+  /** Commands started since start-up (not since this scraper: it is replaced on reload), by command name. */
+  readonly commandRuns: Map<CommandName, number>;
 
   constructor(private readonly deps: ScraperDeps) {
+    this.commandRuns = deps.commandRuns ?? new Map();
     const maxAge = deps.config.cache.maxAgeMs;
     this.packages = new CachedValue(maxAge, deps.now);
     this.klp = new CachedValue(maxAge, deps.now);
