@@ -5,7 +5,7 @@ import type { Config } from '../config/config.js';
 import type { CollectorName } from '../config/settings.js';
 import { collectKernel, type KernelData } from '../collectors/kernel.js';
 import { collectKlp, type KlpData } from '../collectors/klp.js';
-import { collectLifecycle, LIFECYCLE_PATHS, ZypperMemo, type Expiry } from '../collectors/lifecycle.js';
+import { collectLifecycle, expiryAsOf, LIFECYCLE_PATHS, ZypperMemo, type Expiry } from '../collectors/lifecycle.js';
 import { collectLivepatch, type LivepatchData } from '../collectors/livepatch.js';
 import { collectPackages, rpmDbStamp, type PackagesData } from '../collectors/packages.js';
 import { collectTaint } from '../collectors/taint.js';
@@ -204,6 +204,8 @@ export class Scraper {
       health.push({ name: 'lifecycle', success: false, durationSeconds: 0, cached: true, lastSuccessMs: this.lifecycle.peek()?.lastSuccessMs });
       this.deps.log.error('collector failed', { collector: 'lifecycle', err: 'running kernel unknown (kernel collector failed or disabled)' });
     }
+    // A cached "support ended" stays in the past even when the clock stepped back since.
+    if (lifecycle?.expiry) lifecycle = { expiry: expiryAsOf(lifecycle.expiry, this.deps.now()) };
     return { health, commands, kernel: kernelData, livepatch, taint, packages, klp, lifecycle };
   }
 

@@ -49,6 +49,8 @@ const FLEET: Host[] = [
   { instance: 'initial-patch', scenario: 'sles15sp6-initial-patch', alerts: [] },
   // Never subscribed to live patching (unpatched, no live patch package): KlpKernelNotLivePatched must stay quiet.
   { instance: 'never-subscribed', scenario: 'sles15sp6-no-livepatch-installed', alerts: [] },
+  // zypper prints "Now" only because an update is available: not expired (the build-time fallback answers).
+  { instance: 'zypper-update-available', scenario: 'sles15sp6-zypper-update-available', alerts: [DRIFT] },
   { instance: 'zypp-locked', scenario: 'zypp-locked', alerts: ['KlpCollectorFailing warning collector=lifecycle', DRIFT] },
   // A target nothing listens on.
   { instance: 'down', alerts: ['KlpExporterDown warning'] },
