@@ -35,6 +35,8 @@ function processMetrics(): Registry {
 export class Exporter {
   configReloadSuccessful = true;
   private scraper: Scraper;
+  /** Commands started for the life of the process: a counter, so it outlives the scraper a reload replaces. */
+  private readonly commandRuns = new Map<string, number>();
   /**
    * The encoded text of the last snapshot. Scrapes that arrive while a collection is under way
    * share it (single flight), and they share its rendering too instead of each rendering it again.
@@ -66,7 +68,7 @@ export class Exporter {
   readonly now = (): number => this.cfg.testingNow ?? Date.now();
 
   private newScraper(config: Config): Scraper {
-    return new Scraper({ config, paths: resolveHostPaths(config.path), commands: this.commands, system: this.system, log: this.log, now: this.now });
+    return new Scraper({ config, paths: resolveHostPaths(config.path), commands: this.commands, system: this.system, log: this.log, now: this.now, commandRuns: this.commandRuns });
   }
 
   /** Take a new configuration (reload). Caches start afresh. */

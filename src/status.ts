@@ -4,8 +4,8 @@
 // live patch system (systems/).
 
 import type { SysfsPatch } from './collectors/livepatch.js';
-import type { PatchDescription, LivePatchSystem } from './systems/system.js';
-import { compareVersionRelease } from './parsers/rpm.js';
+import { compareVersionRelease, type RpmPackage } from './parsers/rpm.js';
+import type { LivePatchSystem } from './systems/system.js';
 import type { Snapshot } from './scrape/snapshot.js';
 
 export type LivepatchState = 'patched' | 'transition' | 'unpatched' | 'unsupported';
@@ -46,14 +46,17 @@ export function liveStatus(s: Snapshot, system: LivePatchSystem): Status {
     else state = 'unpatched';
   }
 
-  // Map each loaded patch to its package: the installed package whose module name it carries,
-  // else the RPM that klp names for it. Never from the module name alone.
+  // Map each loaded patch to its package: the installed package that ships a module of that
+  // name, else the RPM that klp names for it, but only when that package ships the module too
+  // (klp may name the package as upgraded since, which does not contain the loaded module).
   const patchInfo: PatchInfo[] = [];
   const versionOf = new Map<string, number>();
+  const byModule = packagesByModule(running ?? [], system);
+  const klpByModule = firstByKey(s.klp?.patches ?? [], (k) => k.module);
   for (const patch of lp?.patches ?? []) {
-    const pkg = running?.find((p) => system.moduleNamesOf(p).includes(patch.name));
-    const fromKlp = s.klp?.patches.find((k) => k.module === patch.name)?.rpm;
-    const info = pkg ?? (fromKlp && system.isLivepatchPackageName(fromKlp.name) ? fromKlp : undefined);
+    const pkg = byModule.get(patch.name);
+    const fromKlp = klpByModule.get(patch.name)?.rpm;
+    const info = pkg ?? (fromKlp && system.isLivepatchPackageName(fromKlp.name) && system.moduleNamesOf(fromKlp).includes(patch.name) ? fromKlp : undefined);
     if (info) patchInfo.push({ patch: patch.name, package: info.name, version: info.version, release: info.release });
     // A loaded module is built for the running kernel, so the version its name carries is the
     // running kernel's live patch version even when the package was already upgraded away.
@@ -67,7 +70,7 @@ export function liveStatus(s: Snapshot, system: LivePatchSystem): Status {
     (p) => (p.enabled === undefined || p.transition === undefined) && versionOf.has(p.name) && (!activePatch || versionOf.get(p.name)! > versionOf.get(activePatch.name)!),
   );
   const activeVersion = lp && !undecided ? (activePatch ? versionOf.get(activePatch.name)! : 0) : undefined;
-  const installedVersion = running ? Math.max(0, ...running.map((p) => system.packageVersion(p) ?? 0)) : undefined;
+  const installedVersion = running ? running.reduce((max, p) => Math.max(max, system.packageVersion(p) ?? 0), 0) : undefined;
 
   let cves: readonly string[] | undefined;
   let bugs: readonly string[] | undefined;
@@ -75,7 +78,7 @@ export function liveStatus(s: Snapshot, system: LivePatchSystem): Status {
     cves = [];
     bugs = [];
   } else if (activeVersion !== undefined && activePatch && s.klp) {
-    const block = findKlpBlock(s.klp.patches, activePatch.name);
+    const block = klpByModule.get(activePatch.name);
     if (block) {
       cves = block.initial ? [] : block.cves;
       bugs = block.initial ? [] : block.bugs;
@@ -106,6 +109,16 @@ function pickActive(patches: readonly SysfsPatch[], versionOf: Map<string, numbe
   return best;
 }
 
-function findKlpBlock(blocks: readonly PatchDescription[], module: string): PatchDescription | undefined {
-  return blocks.find((b) => b.module === module);
+/** Module name → the first package (highest version first) that ships it: one pass over the packages. */
+function packagesByModule(packages: readonly RpmPackage[], system: LivePatchSystem): Map<string, RpmPackage> {
+  const out = new Map<string, RpmPackage>();
+  for (const p of packages) for (const m of system.moduleNamesOf(p)) if (!out.has(m)) out.set(m, p);
+  return out;
+}
+
+/** The first item of each key, in one pass (what `find` would return for that key). */
+function firstByKey<T>(items: readonly T[], key: (item: T) => string): Map<string, T> {
+  const out = new Map<string, T>();
+  for (const item of items) if (!out.has(key(item))) out.set(key(item), item);
+  return out;
 }

@@ -31,7 +31,10 @@ export interface CollectorContext {
    * its last answer in between. A failed compute is not remembered: the next refresh tries again.
    */
   readonly throttled: <T>(key: string, intervalMs: number, compute: () => Promise<T>) => Promise<Throttled<T>>;
-  /** What `throttled` would do now for `key`: "due" (it would run), or when its answer is from. */
+  /**
+   * What `throttled` would do now for `key`: "due" (it would run: the interval is over, or the
+   * clock stepped back behind the last answer), or when its answer is from.
+   */
   readonly throttleState: (key: string, intervalMs: number) => number | 'due';
   readonly log: Logger;
   /** Current time, unix milliseconds (frozen in tests). */
@@ -75,6 +78,8 @@ export interface CachedCollector<N extends CollectorName, I> extends Declared<N>
   /** Everything the value depends on, cheap to compute; JSON-encoded, it is the cache key. */
   inputs(ctx: CollectorContext, upstream: Upstream): I;
   collect(ctx: CollectorContext, inputs: I): Promise<Collected[N]>;
+  /** The cached value as one scrape sees it (values relative to the time of the scrape). */
+  atScrape?(value: Collected[N], nowMs: number): Collected[N];
 }
 
 export type Collector<N extends CollectorName = CollectorName> = DirectCollector<N> | CachedCollector<N, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -44,6 +44,17 @@ export const lifecycle: CachedCollector<'lifecycle', { question: ExpiryQuestion;
     return { question, system: ctx.system.expiryInputs(ctx, question) };
   },
   async collect(ctx, { question }) {
-    return { expiry: await ctx.system.expiry(ctx, question) };
+    const expiry = await ctx.system.expiry(ctx, question);
+    return { expiry: expiry && expiryAsOf(expiry, ctx.now()) };
   },
+  // A cached "support ended" stays in the past even when the clock stepped back since.
+  atScrape: (data, nowMs) => (data.expiry ? { expiry: expiryAsOf(data.expiry, nowMs) } : data),
 };
+
+/**
+ * The expiry as of `nowMs`: an ended answer is never in the future, also when the wall clock
+ * stepped back since it was seen (then it ended "now").
+ */
+export function expiryAsOf(expiry: Expiry, nowMs: number): Expiry {
+  return expiry.ended && expiry.atMs > nowMs ? { ...expiry, atMs: nowMs } : expiry;
+}

@@ -264,6 +264,6 @@ export function helpText(): string {
     rows.push([name, `${s.help}${def}`]);
   }
   for (const c of COMMAND_FLAGS) rows.push([`--${c.flag}`, c.help]);
-  const width = Math.max(...rows.map(([n]) => n.length)) + 2;
+  const width = rows.reduce((w, [n]) => Math.max(w, n.length), 0) + 2;
   return ['usage: klp_exporter [<flags>]', '', 'Prometheus exporter for SUSE kernel live patching.', '', 'Flags:', ...rows.map(([n, h]) => `  ${n.padEnd(width)}${h}`), ''].join('\n');
 }

@@ -78,14 +78,42 @@ export function readOptionalHostFile(path: string, limit = SMALL_FILE_LIMIT): st
 
 /** Names of the subdirectories of a directory (symlinks are not followed); missing → undefined. */
 export function listSubdirectories(path: string): string[] | undefined {
+  return listSubdirectoryNames(path)?.names;
+}
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Like listSubdirectories, and the names that are not valid UTF-8 apart (such a name cannot be
+ * given back as a string path), printable: bytes outside printable ASCII as \xNN.
+ */
+export function listSubdirectoryNames(path: string): { names: string[]; undecodable: string[] } | undefined {
+  let entries: fs.Dirent<Buffer>[];
   try {
-    const entries = fs.readdirSync(path, { withFileTypes: true });
-    return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    entries = fs.readdirSync(path, { withFileTypes: true, encoding: 'buffer' });
   } catch (err) {
     const e = fail(path, err);
     if (e.code === 'ENOENT') return undefined;
     throw e;
   }
+  const names: string[] = [];
+  const undecodable: string[] = [];
+  for (const e of entries) {
+    if (!e.isDirectory()) continue;
+    try {
+      names.push(STRICT_UTF8.decode(e.name));
+    } catch {
+      undecodable.push(escapeBytes(e.name));
+    }
+  }
+  return { names: names.sort(), undecodable: undecodable.sort() };
+}
+
+/** Printable ASCII as is, every other byte as \xNN. */
+function escapeBytes(bytes: Buffer): string {
+  let out = '';
+  for (const b of bytes) out += b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`;
+  return out;
 }
 
 /** A directory's entry names, and which are subdirectories (symlinks are not followed); missing → undefined. */

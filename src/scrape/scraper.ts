@@ -21,6 +21,8 @@ export interface ScraperDeps {
   readonly log: Logger;
   /** Unix ms. */
   readonly now: () => number;
+  /** Where commands started are counted; owned by whoever outlives the scraper (reloads). */
+  readonly commandRuns?: Map<string, number>;
 }
 
 export class Scraper {
@@ -30,10 +32,11 @@ export class Scraper {
   private readonly throttle = new Map<string, Throttled<unknown>>();
   private readonly abort = new AbortController();
   private inflight: { promise: Promise<Snapshot>; bringForward: (at: number) => void } | undefined;
-  /** Commands started since start-up, by command name. */
-  readonly commandRuns = new Map<string, number>();
+  /** Commands started since start-up (not since this scraper: it is replaced on reload), by command name. */
+  readonly commandRuns: Map<string, number>;
 
   constructor(private readonly deps: ScraperDeps) {
+    this.commandRuns = deps.commandRuns ?? new Map();
     for (const c of COLLECTORS) if (c.kind === 'cached') this.caches.set(c.name, new CachedValue(deps.config.cache.maxAgeMs, deps.now));
   }
 
@@ -88,12 +91,12 @@ export class Scraper {
       problem: (message) => problems.push(message),
       throttleState: (key, intervalMs) => {
         const last = this.throttle.get(key);
-        return last && now() - last.atMs < intervalMs ? last.atMs : 'due';
+        return last && isFresh(last.atMs, now(), intervalMs) ? last.atMs : 'due';
       },
       throttled: async <T>(key: string, intervalMs: number, compute: () => Promise<T>): Promise<Throttled<T>> => {
         const last = this.throttle.get(key) as Throttled<T> | undefined;
         const at = now();
-        if (last && at - last.atMs < intervalMs) return last;
+        if (last && isFresh(last.atMs, at, intervalMs)) return last;
         const answer = { value: await compute(), atMs: at };
         this.throttle.set(key, answer);
         return answer;
@@ -188,8 +191,14 @@ export class Scraper {
         c.kind === 'direct'
           ? this.direct(c.name, health, (ctx) => c.collect(ctx, upstream))
           : await this.cached(c.name, (ctx) => c.inputs(ctx, upstream), (ctx, inputs) => c.collect(ctx, inputs), health, deadline);
-      (found as Record<CollectorName, unknown>)[c.name] = value;
+      const seen = value !== undefined && c.kind === 'cached' && c.atScrape ? c.atScrape(value, this.deps.now()) : value;
+      (found as Record<CollectorName, unknown>)[c.name] = seen;
     }
     return { ...found, health, commands: this.deps.commands };
   }
+}
+
+/** An answer from `atMs` still holds at `nowMs`: within the interval, and the clock did not step back behind it. */
+function isFresh(atMs: number, nowMs: number, intervalMs: number): boolean {
+  return nowMs >= atMs && nowMs - atMs < intervalMs;
 }

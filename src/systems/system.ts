@@ -44,6 +44,8 @@ export interface Expiry {
   /** Unix milliseconds. */
   readonly atMs: number;
   readonly source: string;
+  /** Support has ended, date unknown (zypper's "Now"): atMs is when that was seen, never later than now. */
+  readonly ended?: true;
 }
 
 /** What the expiry of the running kernel's live patches is decided from. */

@@ -42,11 +42,15 @@ const FLEET: Host[] = [
     alerts: ['KlpLivePatchTransitionStuck warning', 'KlpLivePatchUpdateNotApplied warning', DRIFT],
   },
   { instance: 'update-not-applied', scenario: 'sles15sp6-update-not-applied', alerts: ['KlpLivePatchUpdateNotApplied warning', DRIFT] },
+  // klp names the upgraded package (4) for the loaded module of patch 3: still patch 3, still not applied.
+  { instance: 'klp-names-upgraded-package', scenario: 'sles15sp6-klp-names-upgraded-package', alerts: ['KlpLivePatchUpdateNotApplied warning', DRIFT] },
   { instance: 'reboot-pending', scenario: 'sles15sp6-newer-kernel-installed', alerts: ['KlpNewerKernelNotBooted info', DRIFT] },
   // Alone on kernel revision 150600.23.38 with its initial patch: nothing to report.
   { instance: 'initial-patch', scenario: 'sles15sp6-initial-patch', alerts: [] },
   // Never subscribed to live patching (unpatched, no live patch package): KlpKernelNotLivePatched must stay quiet.
   { instance: 'never-subscribed', scenario: 'sles15sp6-no-livepatch-installed', alerts: [] },
+  // zypper prints "Now" only because an update is available: not expired (the build-time fallback answers).
+  { instance: 'zypper-update-available', scenario: 'sles15sp6-zypper-update-available', alerts: [DRIFT] },
   { instance: 'zypp-locked', scenario: 'zypp-locked', alerts: ['KlpCollectorFailing warning collector=lifecycle', DRIFT] },
   // A target nothing listens on.
   { instance: 'down', alerts: ['KlpExporterDown warning'] },

@@ -69,7 +69,8 @@ export function chooseExpiry(e: ExpiryEvidence): Expiry | undefined {
   const z = e.zypper?.answer;
   if (z?.kind === 'date') return { atMs: z.date, source: 'zypper' };
   // "Now" says support has ended without a date: the time of the check is the latest it can be.
-  if (z?.kind === 'ended') return { atMs: e.zypper!.atMs, source: 'zypper' };
+  if (z?.kind === 'ended') return { atMs: e.zypper!.atMs, source: 'zypper', ended: true };
+  // "Now" because an update is available, or no date known: the next source answers.
   if (e.fallbackMonths > 0 && e.kernelBuildTimeMs !== undefined) {
     return { atMs: addMonthsUtc(e.kernelBuildTimeMs, e.fallbackMonths), source: 'kernel-build-time' };
   }
@@ -105,6 +106,7 @@ export async function expiry(ctx: CollectorContext, q: ExpiryQuestion): Promise<
     try {
       const t = await ctx.throttled(zypperKey(pkg), zypperIntervalMs, () => askZypper(ctx, pkg));
       answer = { answer: t.value, atMs: t.atMs };
+      if (t.value && t.value.kind !== 'date' && t.value.kind !== 'ended') ctx.log.debug('zypper lifecycle gives no end date', { package: pkg, answer: t.value.kind });
     } catch (err) {
       ctx.problem(err instanceof Error ? err.message : String(err));
     }
@@ -125,7 +127,7 @@ function readLifecycleData(ctx: CollectorContext): LifecycleEntry[] {
     // A few bad lines are skipped (as zypper-lifecycle does); a file with nothing usable at all
     // (truncated, emptied, overwritten) is a broken source, not "no date for this package".
     if (data.entries.length === 0) ctx.problem(`${source}: no usable lifecycle line${data.problems.length > 0 ? ` (${data.problems.length} bad)` : ' (empty)'}`);
-    entries.push(...data.entries);
+    for (const e of data.entries) entries.push(e);
   }
   return entries;
 }

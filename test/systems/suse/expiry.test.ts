@@ -22,7 +22,7 @@ const base: ExpiryEvidence = {
 };
 
 describe('chooseExpiry', () => {
-  it.each<[string, Partial<ExpiryEvidence>, { at: string; source: string } | undefined]>([
+  it.each<[string, Partial<ExpiryEvidence>, { at: string; source: string; ended?: true } | undefined]>([
     ['lifecycle data wins over everything', { lifecycleEntries: data(`${NAME},*,2025-10-17`), zypper: zypper({ kind: 'date', date: day('2026-01-01') }) }, { at: '2025-10-17', source: 'lifecycle' }],
     ['the last matching data line wins', { lifecycleEntries: data(`${NAME},*,2025-10-17`, `${NAME},3-*,2025-12-01`) }, { at: '2025-12-01', source: 'lifecycle' }],
     ['a line for another edition does not apply', { lifecycleEntries: data(`${NAME},4-*,2025-12-01`) }, { at: '2025-11-17', source: 'kernel-build-time' }],
@@ -30,7 +30,8 @@ describe('chooseExpiry', () => {
     ['nothing installed: data for a candidate name (SLE 12 spelling)', { installed: undefined, lifecycleEntries: data(`${SLE12},*,2025-09-01`) }, { at: '2025-09-01', source: 'lifecycle' }],
     ['nothing installed: neither zypper nor the build time speak', { installed: undefined, zypper: zypper({ kind: 'date', date: day('2026-01-01') }) }, undefined],
     ['zypper gives a date', { zypper: zypper({ kind: 'date', date: day('2025-10-24') }) }, { at: '2025-10-24', source: 'zypper' }],
-    ['zypper says "Now": the time it was asked', { zypper: zypper({ kind: 'ended' }, '2025-05-30') }, { at: '2025-05-30', source: 'zypper' }],
+    ['zypper says "Now": the time it was asked', { zypper: zypper({ kind: 'ended' }, '2025-05-30') }, { at: '2025-05-30', source: 'zypper', ended: true }],
+    ['zypper says "Now" for an available update: not an end, the build time', { zypper: zypper({ kind: 'update-available' }) }, { at: '2025-11-17', source: 'kernel-build-time' }],
     ['zypper knows no date: the build time', { zypper: zypper({ kind: 'none', text: 'n/a*' }) }, { at: '2025-11-17', source: 'kernel-build-time' }],
     ['zypper says not installed: the build time', { zypper: zypper(undefined) }, { at: '2025-11-17', source: 'kernel-build-time' }],
     ['build time + 13 months (the SUSE support window)', {}, { at: '2025-11-17', source: 'kernel-build-time' }],
@@ -39,6 +40,6 @@ describe('chooseExpiry', () => {
     ['no kernel package', { kernelBuildTimeMs: undefined }, undefined],
   ])('%s', (_name, change, want) => {
     const got = chooseExpiry({ ...base, ...change });
-    expect(got).toEqual(want === undefined ? undefined : { atMs: day(want.at), source: want.source });
+    expect(got).toEqual(want === undefined ? undefined : { atMs: day(want.at), source: want.source, ...(want.ended ? { ended: true } : {}) });
   });
 });
