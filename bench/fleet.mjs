@@ -185,7 +185,7 @@ function writeOpenMetrics(file, { fleet, ks }, now, records) {
   family('klp_os_info', 'gauge', (h, s) => [[s.k.osInfo, 1]]);
   family('klp_scrape_collector_success', 'gauge', (h) => collectors.map((c) => [L({ collector: c }), c === h.failing ? 0 : 1]));
   family('klp_scrape_collector_duration_seconds', 'gauge', (h, s) => collectors.map((c) => [L({ collector: c }), collectorSeconds(h, s, c)]));
-  family('klp_collector_last_success_timestamp_seconds', 'gauge', (h, s) => ['packages', 'klp', 'lifecycle'].filter((c) => c !== h.failing).map((c) => [L({ collector: c }), Math.floor(s.t / 3600) * 3600]));
+  family('klp_scrape_collector_last_success_timestamp_seconds', 'gauge', (h, s) => ['packages', 'klp', 'lifecycle'].filter((c) => c !== h.failing).map((c) => [L({ collector: c }), Math.floor(s.t / 3600) * 3600]));
   family('klp_kernel_tainted', 'gauge', (h, s) => one(s.active > 0 ? 32768 : 0));
   family('klp_kernel_tainted_livepatch', 'gauge', (h, s) => one(s.active > 0 ? 1 : 0));
   family('klp_livepatch_supported', 'gauge', (h) => one(h.unsupported ? 0 : 1));

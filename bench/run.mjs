@@ -229,7 +229,7 @@ async function waitCached(url, timeoutMs = 30_000) {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     const text = await get(url);
-    if (['packages', 'klp', 'lifecycle'].every((c) => sample(text, 'klp_collector_last_success_timestamp_seconds', `collector="${c}"`) !== undefined)) return text;
+    if (['packages', 'klp', 'lifecycle'].every((c) => sample(text, 'klp_scrape_collector_last_success_timestamp_seconds', `collector="${c}"`) !== undefined)) return text;
     await sleep(100);
   }
   throw new Error('the exporter did not finish its warm-up');

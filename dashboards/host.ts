@@ -218,7 +218,7 @@ export function hostDashboard() {
         .unit('s')
         .min(0)
         .gridPos(grid(0, 47, 8, 8))
-        .withTarget(target('A', `time() - ${s('klp_collector_last_success_timestamp_seconds')}`, { legend: '{{collector}}' })),
+        .withTarget(target('A', `time() - ${s('klp_scrape_collector_last_success_timestamp_seconds')}`, { legend: '{{collector}}' })),
     )
     .withPanel(
       ts()

@@ -38,7 +38,7 @@ export async function renderMetrics(s: Snapshot, d: Status, o: RenderOptions): P
   });
   set(gauge('klp_exporter_config_last_reload_successful', 'Whether the last configuration reload attempt was successful.'), o.configReloadSuccessful ? 1 : 0);
 
-  const available = gauge('klp_command_available', 'Whether the command was found on PATH at start-up (1) or not (0).', ['command']);
+  const available = gauge('klp_exporter_command_available', 'Whether the command was found on PATH at start-up (1) or not (0).', ['command']);
   for (const c of o.commandNames) set(available, s.commands[c] ? 1 : 0, { command: c });
   const runs = reg.counter('klp_exporter_command_runs_total', 'Commands started by the exporter since it started.', ['command']);
   for (const c of o.commandNames) if (s.commands[c]) runs.inc({ command: c }, o.commandRuns.get(c) ?? 0);
@@ -46,7 +46,7 @@ export async function renderMetrics(s: Snapshot, d: Status, o: RenderOptions): P
   const health = [...s.health].sort((a, b) => COLLECTOR_NAMES.indexOf(a.name) - COLLECTOR_NAMES.indexOf(b.name));
   const success = gauge('klp_scrape_collector_success', 'Whether the collector succeeded (for cached collectors: its last refresh).', ['collector']);
   const duration = gauge('klp_scrape_collector_duration_seconds', 'Duration of the collector (for cached collectors: of its last refresh).', ['collector']);
-  const lastOk = gauge('klp_collector_last_success_timestamp_seconds', `Unix time of the last successful refresh of a cached collector. ${CACHED_NOTE}`, ['collector']);
+  const lastOk = gauge('klp_scrape_collector_last_success_timestamp_seconds', `Unix time of the last successful refresh of a cached collector. ${CACHED_NOTE}`, ['collector']);
   for (const h of health) {
     set(success, h.success ? 1 : 0, { collector: h.name });
     set(duration, round(h.durationSeconds), { collector: h.name });

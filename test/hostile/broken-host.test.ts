@@ -57,10 +57,10 @@ const DEPENDS: Record<string, readonly CollectorName[]> = {
   // Exporter families: never affected by a host file.
   klp_exporter_build_info: [],
   klp_exporter_config_last_reload_successful: [],
-  klp_command_available: [],
+  klp_exporter_command_available: [],
   klp_exporter_command_runs_total: [],
 };
-const HEALTH = new Set(['klp_scrape_collector_success', 'klp_scrape_collector_duration_seconds', 'klp_collector_last_success_timestamp_seconds']);
+const HEALTH = new Set(['klp_scrape_collector_success', 'klp_scrape_collector_duration_seconds', 'klp_scrape_collector_last_success_timestamp_seconds']);
 
 type Mode = 'garbage' | 'empty' | 'unreadable' | 'directory' | 'symlink loop' | 'fifo';
 const REASON: Record<Mode, RegExp> = {
