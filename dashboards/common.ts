@@ -15,7 +15,7 @@ export const HOST = 'job=~"$job", instance=~"$instance"';
 export const JOB = 'job=~"$job"';
 
 /** `metric{job=~"$job", instance=~"$instance", ...extra}` */
-export function s(metric: string, ...extra: string[]): string {
+export function hostMetric(metric: string, ...extra: string[]): string {
   return `${metric}{${[HOST, ...extra].join(', ')}}`;
 }
 
@@ -113,7 +113,7 @@ export function hostDashboardUrl(instanceExpr: string): string {
 }
 
 /** A time series panel with a visible legend and a shared tooltip. */
-export function ts(): timeseries.PanelBuilder {
+export function timeSeriesPanel(): timeseries.PanelBuilder {
   return new timeseries.PanelBuilder()
     .legend(
       new common.VizLegendOptionsBuilder()

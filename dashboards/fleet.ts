@@ -5,10 +5,10 @@ import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import { config } from './config.js';
-import { DS, HOST, JOB, baseDashboard, grid, hostDashboardUrl, lastValue, s, target, thresholds, ts, variables } from './common.js';
+import { DS, HOST, JOB, baseDashboard, grid, hostDashboardUrl, lastValue, hostMetric, target, thresholds, timeSeriesPanel, variables } from './common.js';
 
 const { expiryWarningDays: warnDays, expiryCriticalDays: critDays } = config;
-const days = s('klp_patch_days_until_expiry');
+const days = hostMetric('klp_patch_days_until_expiry');
 
 /** Colours for the live patch state enum. */
 const stateMappings: dashboard.ValueMapping[] = [
@@ -71,19 +71,19 @@ const hostTable = new table.PanelBuilder()
   .unit('none')
   .decimals(0)
   .gridPos(grid(0, 12, 24, 10))
-  .withTarget(target('A', `max by (instance, release, revision) (${s('klp_kernel_info')})`, { instant: true, table: true }))
-  .withTarget(target('B', `max by (instance, state) (${s('klp_livepatch_state')} == 1)`, { instant: true, table: true }))
-  .withTarget(target('C', `max by (instance) (${s('klp_patch_active_version')})`, { instant: true, table: true }))
-  .withTarget(target('D', `max by (instance) (${s('klp_patch_installed_version')})`, { instant: true, table: true }))
+  .withTarget(target('A', `max by (instance, release, revision) (${hostMetric('klp_kernel_info')})`, { instant: true, table: true }))
+  .withTarget(target('B', `max by (instance, state) (${hostMetric('klp_livepatch_state')} == 1)`, { instant: true, table: true }))
+  .withTarget(target('C', `max by (instance) (${hostMetric('klp_patch_active_version')})`, { instant: true, table: true }))
+  .withTarget(target('D', `max by (instance) (${hostMetric('klp_patch_installed_version')})`, { instant: true, table: true }))
   .withTarget(
     target(
       'E',
-      `max by (instance) (${s('klp_kernel_info')} * on (job, revision) group_left revision:klp_patch_active_version:max{${JOB}})`,
+      `max by (instance) (${hostMetric('klp_kernel_info')} * on (job, revision) group_left revision:klp_patch_active_version:max{${JOB}})`,
       { instant: true, table: true },
     ),
   )
   .withTarget(target('F', `max by (instance) (${days})`, { instant: true, table: true }))
-  .withTarget(target('G', `max by (instance) (${s('klp_patch_cves')})`, { instant: true, table: true }))
+  .withTarget(target('G', `max by (instance) (${hostMetric('klp_patch_cves')})`, { instant: true, table: true }))
   .withTransformation({ id: 'merge', options: {} })
   .withTransformation({
     id: 'organize',
@@ -162,7 +162,7 @@ export function fleetDashboard() {
       countStat(
         'Update not applied',
         'Hosts with a newer live patch installed for the running kernel than the one active.',
-        `count(${s('klp_patch_installed_version')} > ${s('klp_patch_active_version')}) or vector(0)`,
+        `count(${hostMetric('klp_patch_installed_version')} > ${hostMetric('klp_patch_active_version')}) or vector(0)`,
         grid(16, 1, 4, 4),
         1,
         'orange',
@@ -172,7 +172,7 @@ export function fleetDashboard() {
       countStat(
         'Reboot pending',
         'Hosts with a newer kernel of the running flavor installed but not booted.',
-        `count(${s('klp_kernel_newer_installed')} == 1) or vector(0)`,
+        `count(${hostMetric('klp_kernel_newer_installed')} == 1) or vector(0)`,
         grid(20, 1, 4, 4),
         1,
         'blue',
@@ -186,10 +186,10 @@ export function fleetDashboard() {
         .unit('short')
         .decimals(0)
         .gridPos(grid(0, 5, 8, 6))
-        .withTarget(target('A', `sum by (state) (${s('klp_livepatch_state')})`, { instant: true, legend: '{{state}}' })),
+        .withTarget(target('A', `sum by (state) (${hostMetric('klp_livepatch_state')})`, { instant: true, legend: '{{state}}' })),
     )
     .withPanel(
-      ts()
+      timeSeriesPanel()
         .title('Live patch state over time')
         .description(`Number of hosts in each live patch state over time.${fleetWide('state:klp_livepatch_state:sum')}`)
         .datasource(DS)
@@ -213,7 +213,7 @@ export function fleetDashboard() {
         .unit('short')
         .decimals(0)
         .gridPos(grid(0, 23, 8, 8))
-        .withTarget(target('A', `count by (revision) (${s('klp_kernel_info')})`, { instant: true, legend: '{{revision}}' })),
+        .withTarget(target('A', `count by (revision) (${hostMetric('klp_kernel_info')})`, { instant: true, legend: '{{revision}}' })),
     )
     .withPanel(
       hbars()
@@ -229,7 +229,7 @@ export function fleetDashboard() {
         .withTarget(
           target(
             'A',
-            `count_values by (revision) ("active_version", ${s('klp_patch_active_version')} * on (job, instance) group_left (revision) ${s('klp_kernel_info')})`,
+            `count_values by (revision) ("active_version", ${hostMetric('klp_patch_active_version')} * on (job, instance) group_left (revision) ${hostMetric('klp_kernel_info')})`,
             { instant: true, legend: '{{revision}} version {{active_version}}' },
           ),
         ),
@@ -248,7 +248,7 @@ export function fleetDashboard() {
         .withTarget(
           target(
             'A',
-            `(${s('klp_patch_active_version')} * on (job, instance) group_left (revision) ${s('klp_kernel_info')}) < on (job, revision) group_left revision:klp_patch_active_version:max{${JOB}}`,
+            `(${hostMetric('klp_patch_active_version')} * on (job, instance) group_left (revision) ${hostMetric('klp_kernel_info')}) < on (job, revision) group_left revision:klp_patch_active_version:max{${JOB}}`,
             { instant: true, table: true },
           ),
         )
@@ -269,9 +269,9 @@ export function fleetDashboard() {
       .unit('none')
       .decimals(0)
       .gridPos(grid(0, 32, 24, 8))
-      .withTarget(target('A', `max by (instance) (${s('klp_kernel_newer_installed')} == 1)`, { instant: true, table: true }))
+      .withTarget(target('A', `max by (instance) (${hostMetric('klp_kernel_newer_installed')} == 1)`, { instant: true, table: true }))
       .withTarget(
-        target('B', `max by (instance) (${s('klp_patch_installed_version')} > ${s('klp_patch_active_version')})`, { instant: true, table: true }),
+        target('B', `max by (instance) (${hostMetric('klp_patch_installed_version')} > ${hostMetric('klp_patch_active_version')})`, { instant: true, table: true }),
       )
       .withTransformation({ id: 'merge', options: {} })
       .withTransformation({
@@ -289,7 +289,7 @@ export function fleetDashboard() {
 
   b.withRow(row('Exporter health', 40))
     .withPanel(
-      ts()
+      timeSeriesPanel()
         .title('Failing collectors')
         .description(
           'Number of hosts on which each collector failed its last collection (klp_scrape_collector_success == 0).' +
@@ -303,7 +303,7 @@ export function fleetDashboard() {
         .withTarget(target('A', `sum by (collector) (collector:klp_scrape_collector_failing:count{${JOB}})`, { legend: '{{collector}}' })),
     )
     .withPanel(
-      ts()
+      timeSeriesPanel()
         .title('Collector duration (slowest host)')
         .description(
           'Longest last collection time per collector across hosts; cached collectors report their last refresh.' +
@@ -318,7 +318,7 @@ export function fleetDashboard() {
         ),
     )
     .withPanel(
-      ts()
+      timeSeriesPanel()
         .title('Scrape duration (slowest host)')
         .description(
           'Longest time Prometheus took to scrape any klp_exporter of the job. "Slowest scrapes" shows which hosts.' +
