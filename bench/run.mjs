@@ -161,8 +161,8 @@ async function scrapeBench(tmp) {
   return {
     byConn, sizes, seriesCount,
     commands: {
-      exporter: `node ${NODE_FLAGS.join(' ')} dist/main.js --web.listen-address=127.0.0.1:PORT --path.rootfs=HOST/root --exec.path=HOST/bin --testing.now=${host.now} --web.disable-exporter-metrics ${host.extra.join(' ')}`,
-      textfile: `node dist/main.js --path.rootfs=HOST/root --exec.path=HOST/bin --testing.now=${host.now} --web.disable-exporter-metrics ${host.extra.join(' ')} --textfile.output=DIR/klp.prom`,
+      exporter: `node ${NODE_FLAGS.join(' ')} dist/main.js --web.listen-address=127.0.0.1:PORT --path.rootfs=HOST/root --exec.path=HOST/bin --web.disable-exporter-metrics ${host.extra.join(' ')}`,
+      textfile: `node dist/main.js --path.rootfs=HOST/root --exec.path=HOST/bin --web.disable-exporter-metrics ${host.extra.join(' ')} --textfile.output=DIR/klp.prom`,
       node_exporter: `prometheus-node-exporter ${neArgs.join(' ').replace(tfDir, 'DIR').replace(String(nePort), 'PORT')}`,
       bare: 'node bench/bare-server.mjs PORT FILE   (FILE: one scrape of the exporter)',
       wrk: `wrk -t1 -c{${CFG.connections.join(',')}} -d${CFG.seconds}s --latency --timeout 10s URL`,

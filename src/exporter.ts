@@ -19,6 +19,8 @@ export interface ExporterOptions {
   readonly buildInfo?: BuildInfo;
   /** The live patch system (tests may give another); default: the one systems/ chooses. */
   readonly system?: LivePatchSystem;
+  /** The wall clock, unix ms (tests freeze it); default: Date.now. */
+  readonly now?: () => number;
 }
 
 let processRegistry: Registry | undefined;
@@ -49,6 +51,8 @@ export class Exporter {
     readonly commands: CommandPaths,
     private readonly buildInfo: BuildInfo,
     private readonly system: LivePatchSystem,
+    /** Current time, unix ms. */
+    readonly now: () => number,
   ) {
     this.scraper = this.newScraper(cfg);
   }
@@ -57,15 +61,12 @@ export class Exporter {
     const system = opts.system ?? SYSTEM;
     const commands = await resolveCommands(config.exec.path, system.commands);
     log.debug('commands found', Object.fromEntries(Object.entries(commands)));
-    return new Exporter(config, log, commands, opts.buildInfo ?? readBuildInfo(), system);
+    return new Exporter(config, log, commands, opts.buildInfo ?? readBuildInfo(), system, opts.now ?? Date.now);
   }
 
   get config(): Config {
     return this.cfg;
   }
-
-  /** Current time: the frozen test clock when configured, else the real one. */
-  readonly now = (): number => this.cfg.testingNow ?? Date.now();
 
   private newScraper(config: Config): Scraper {
     return new Scraper({ config, paths: resolveHostPaths(config.path), commands: this.commands, system: this.system, log: this.log, now: this.now, commandRuns: this.commandRuns });

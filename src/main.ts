@@ -8,7 +8,7 @@ import path from 'node:path';
 import { readBuildInfo } from './build-info.js';
 import { helpText, loadConfig, parseCommandLine, type CommandLine, type Config } from './config/config.js';
 import { describeError } from './errors.js';
-import { Exporter } from './exporter.js';
+import { Exporter, type ExporterOptions } from './exporter.js';
 import { createLogger, type Logger } from './log.js';
 import { createHandler } from './server/app.js';
 import { createWebServer, loadWebConfig, type WebConfig } from './web/index.js';
@@ -35,8 +35,8 @@ export async function writeTextfile(exporter: Exporter, file: string): Promise<v
   }
 }
 
-async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: WebConfig | undefined): Promise<void> {
-  const exporter = await Exporter.create(config, log);
+async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: WebConfig | undefined, opts: ExporterOptions): Promise<void> {
+  const exporter = await Exporter.create(config, log, opts);
   const { host, port } = parseListenAddress(config.web.listenAddress);
 
   const reload = async (): Promise<string | undefined> => {
@@ -88,7 +88,8 @@ async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: W
   process.on('SIGHUP', () => void reload());
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
+/** Run the exporter with `argv`; `opts` lets a caller (tests) give the clock. Resolves with the exit code, or -1 while serving. */
+export async function main(argv: readonly string[], opts: ExporterOptions = {}): Promise<number> {
   let cmd: CommandLine;
   let config: Config;
   let webConfig: WebConfig | undefined;
@@ -116,7 +117,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (config.textfileOutput) {
-    const exporter = await Exporter.create(config, log);
+    const exporter = await Exporter.create(config, log, opts);
     try {
       await writeTextfile(exporter, config.textfileOutput);
       log.info('wrote textfile', { file: config.textfileOutput });
@@ -129,7 +130,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   }
   try {
-    await serve(cmd, config, log, webConfig);
+    await serve(cmd, config, log, webConfig, opts);
   } catch (err) {
     log.error('cannot start', { err: describeError(err) });
     return 1;

@@ -30,8 +30,6 @@ export interface Config {
   readonly exec: { readonly path: string; readonly timeoutMs: number; readonly maxOutputBytes: number };
   readonly textfileOutput: string | undefined;
   readonly log: { readonly level: LogLevel; readonly format: LogFormat };
-  /** Frozen clock (unix ms), for tests and demos. */
-  readonly testingNow: number | undefined;
 }
 
 type Value = string | boolean | number;
@@ -176,12 +174,7 @@ export function buildConfig(fileValues: Values, flagValues: Values, file?: strin
   if (!telemetryPath.startsWith('/') || ['/', '/-/healthy', '/-/reload'].includes(telemetryPath)) {
     throw new ConfigError(`web.telemetry-path: must start with "/" and not be "/", "/-/healthy" or "/-/reload", got ${JSON.stringify(telemetryPath)}`);
   }
-  const testing = optStr('testing.now');
-  let testingNow: number | undefined;
-  if (testing !== undefined) {
-    testingNow = Date.parse(testing);
-    if (!Number.isFinite(testingNow)) throw new ConfigError(`testing.now: not an RFC 3339 time: ${JSON.stringify(testing)}`);
-  }
+
   const configDir = file ? path.dirname(path.resolve(file)) : process.cwd();
   const resolvePath = (p: string | undefined) => (p === undefined ? undefined : path.resolve(configDir, p));
   const fromFlagOrFile = (flag: string) => (flagValues.has(flag) ? path.resolve(str(flag)) : resolvePath(optStr(flag)));
@@ -207,7 +200,6 @@ export function buildConfig(fileValues: Values, flagValues: Values, file?: strin
     exec: { path: str('exec.path'), timeoutMs: num('exec.timeout'), maxOutputBytes: num('exec.max-output') },
     textfileOutput: fromFlagOrFile('textfile.output'),
     log: { level: str('log.level') as LogLevel, format: str('log.format') as LogFormat },
-    testingNow,
   };
 }
 
@@ -258,7 +250,6 @@ export async function loadConfig(cmd: CommandLine): Promise<Config> {
 export function helpText(): string {
   const rows: Array<[string, string]> = [];
   for (const s of SETTINGS) {
-    if (s.hidden) continue;
     const name = s.type.kind === 'bool' ? `--[no-]${s.flag}` : `--${s.flag}=<${s.type.kind === 'enum' ? s.type.values.join('|') : s.type.kind}>`;
     const def = s.default === undefined ? '' : ` (default: ${String(s.default)})`;
     rows.push([name, `${s.help}${def}`]);

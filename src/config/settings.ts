@@ -21,8 +21,6 @@ export interface Setting {
   readonly type: SettingType;
   readonly default: string | boolean | number | undefined;
   readonly help: string;
-  /** Left out of --help (testing aids). */
-  readonly hidden?: boolean;
 }
 
 const str = { kind: 'string' } as const;
@@ -57,7 +55,6 @@ export const SETTINGS: readonly Setting[] = [
   { flag: 'textfile.output', yaml: ['textfile', 'output'], type: path, default: undefined, help: 'Collect once, write the metrics to this file (atomically) for node_exporter\'s textfile collector, and exit.' },
   { flag: 'log.level', yaml: ['log', 'level'], type: { kind: 'enum', values: LOG_LEVELS }, default: 'info', help: 'Only log messages with the given severity or above.' },
   { flag: 'log.format', yaml: ['log', 'format'], type: { kind: 'enum', values: LOG_FORMATS }, default: 'logfmt', help: 'Output format of log messages.' },
-  { flag: 'testing.now', yaml: ['testing', 'now'], type: str, default: undefined, help: 'Freeze the clock at this RFC 3339 time (tests and demos only).', hidden: true },
 ];
 
 /** Flags that are not settings: they say what to do. */

@@ -5,14 +5,14 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { rmSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { COLLECTORS } from '../../src/collectors/index.js';
-import { buildConfig, helpText, parseCommandLine } from '../../src/config/config.js';
+import { helpText } from '../../src/config/config.js';
 import { SETTINGS } from '../../src/config/settings.js';
 import { resolveCommands } from '../../src/host/commands.js';
 import { resolveHostPaths } from '../../src/host/paths.js';
 import { silentLogger } from '../../src/log.js';
 import { Scraper } from '../../src/scrape/scraper.js';
 import { SYSTEM } from '../../src/systems/index.js';
-import { copyScenario, scenarioArgs } from '../helpers/fixture-host.js';
+import { copyScenario, scenarioArgs, scenarioConfig } from '../helpers/fixture-host.js';
 
 describe('collector units', () => {
   it('come after every collector they require or use, with unique names', () => {
@@ -45,8 +45,7 @@ describe('zypper is throttled in one place', () => {
   it('runs at most once per --collector.lifecycle.zypper-interval, however often the lifecycle collector refreshes', async () => {
     const copy = copyScenario('sles15sp6-zypper');
     base = copy.base;
-    const cmd = parseCommandLine(scenarioArgs(copy.scenario, ['--collector.lifecycle.zypper-interval=1h']));
-    const config = buildConfig(new Map(), cmd.settings);
+    const { config } = scenarioConfig(scenarioArgs(copy.scenario, ['--collector.lifecycle.zypper-interval=1h']));
     let now = Date.parse(copy.scenario.now);
     const scraper = new Scraper({
       config,
