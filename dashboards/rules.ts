@@ -26,11 +26,12 @@ function hostValue(metric: string, pipe: string, fallback: string): string {
 }
 
 /**
- * Template snippet: the live patches loaded on the alert's host, as package name-version-release
- * (klp_patch_info), or as sysfs patch names (klp_patch_enabled) when no package maps to them.
+ * Template snippet: the enabled live patches on the alert's host (a disabled patch, still loaded,
+ * protects nothing), as package name-version-release (klp_patch_info), or as sysfs patch names
+ * (klp_patch_enabled) when no package maps to them; "none" when no patch is enabled.
  */
-const loadedPatches =
-  '{{ with printf "klp_patch_info{job=%q,instance=%q}" $labels.job $labels.instance | query }}' +
+const enabledPatches =
+  '{{ with printf "klp_patch_info{job=%q,instance=%q} and on (job, instance, patch) klp_patch_enabled{job=%q,instance=%q} == 1" $labels.job $labels.instance $labels.job $labels.instance | query }}' +
   '{{ range $i, $p := . | sortByLabel "patch" }}{{ if $i }}, {{ end }}{{ $p.Labels.package }}-{{ $p.Labels.version }}-{{ $p.Labels.release }}{{ end }}' +
   '{{ else }}' +
   '{{ range $i, $p := printf "klp_patch_enabled{job=%q,instance=%q} == 1" $labels.job $labels.instance | query | sortByLabel "patch" }}' +
@@ -138,7 +139,7 @@ export const alertRules: AlertRule[] = [
     withKernel(`${days} < ${warnDays}\nand\n${days} >= ${critDays}`),
     `Live patch support for the running kernel ends within ${warnDays} days.`,
     `Live patch support for ${kernel} on {{ $labels.instance }} ends in {{ printf "%.1f" $value }} days (${expiryDate}). ` +
-      `Loaded live patch: ${loadedPatches}. Plan a reboot into a newer kernel.`,
+      `Enabled live patch: ${enabledPatches}. Plan a reboot into a newer kernel.`,
   ),
   alert(
     'KlpLivePatchExpiringSoon',
@@ -147,7 +148,7 @@ export const alertRules: AlertRule[] = [
     withKernel(`${days} < ${critDays}\nand\n${days} >= 0`),
     `Live patch support for the running kernel ends within ${critDays} days.`,
     `Live patch support for ${kernel} on {{ $labels.instance }} ends in {{ printf "%.1f" $value }} days (${expiryDate}). ` +
-      `Loaded live patch: ${loadedPatches}. Reboot into a newer kernel before then.`,
+      `Enabled live patch: ${enabledPatches}. Reboot into a newer kernel before then.`,
   ),
   alert(
     'KlpLivePatchExpired',
@@ -156,7 +157,7 @@ export const alertRules: AlertRule[] = [
     withKernel(`-${days} > 0`),
     'Live patch support for the running kernel has ended.',
     `Live patch support for ${kernel} on {{ $labels.instance }} ended {{ printf "%.1f" $value }} days ago (${expiryDate}); ` +
-      `the kernel gets no more live patches. Loaded live patch: ${loadedPatches}. Reboot into a newer kernel.`,
+      `the kernel gets no more live patches. Enabled live patch: ${enabledPatches}. Reboot into a newer kernel.`,
   ),
   alert(
     'KlpLivePatchTransitionStuck',
@@ -167,7 +168,7 @@ export const alertRules: AlertRule[] = [
     `The live patch transition for ${kernel} on {{ $labels.instance }} has not finished for ${f.transitionStuck}. ` +
       'Patches in transition: {{ range $i, $p := printf "klp_patch_transition{job=%q,instance=%q} == 1" $labels.job $labels.instance | query | sortByLabel "patch" }}' +
       '{{ if $i }}, {{ end }}{{ $p.Labels.patch }}{{ else }}unknown{{ end }}. ' +
-      `Loaded live patch packages: ${loadedPatches}. Check the blocking tasks with klp blocking.`,
+      `Enabled live patch packages: ${enabledPatches}. Check the blocking tasks with klp blocking.`,
   ),
   alert(
     'KlpLivePatchUpdateNotApplied',
@@ -180,7 +181,7 @@ export const alertRules: AlertRule[] = [
     'An installed live patch update is not applied.',
     `Live patch version {{ $value }} for ${kernel} is installed on {{ $labels.instance }}, ` +
       `but the active version is ${hostValue('klp_patch_active_version', 'printf "%.0f"', 'unknown')}. ` +
-      `Loaded live patch: ${loadedPatches}.`,
+      `Enabled live patch: ${enabledPatches}.`,
   ),
   alert(
     'KlpKernelNotLivePatched',
@@ -235,7 +236,7 @@ export const alertRules: AlertRule[] = [
     `Live patch version {{ $value }} is active for ${kernel} on {{ $labels.instance }}, ` +
       `but other hosts on the same kernel revision run version ` +
       `{{ with printf "${fleetMaxByRevision}{job=%q,revision=%q}" $labels.job $labels.revision | query }}{{ . | first | value }}{{ else }}unknown{{ end }}. ` +
-      `Loaded live patch: ${loadedPatches}.`,
+      `Enabled live patch: ${enabledPatches}.`,
   ),
   alert(
     'KlpNewerKernelNotBooted',
@@ -244,7 +245,7 @@ export const alertRules: AlertRule[] = [
     withKernel(`${m('klp_kernel_newer_installed')} == 1`),
     'A newer kernel is installed but not booted.',
     `A newer kernel than ${kernel} is installed on {{ $labels.instance }} but has not been booted for ${f.newerKernelNotBooted}. ` +
-      `Live patch support for the running kernel ends ${expiryDate}. Loaded live patch: ${loadedPatches}.`,
+      `Live patch support for the running kernel ends ${expiryDate}. Enabled live patch: ${enabledPatches}.`,
   ),
 ];
 

@@ -51,6 +51,12 @@ const FLEET: Host[] = [
   { instance: 'never-subscribed', scenario: 'sles15sp6-no-livepatch-installed', alerts: [] },
   // zypper prints "Now" only because an update is available: not expired (the build-time fallback answers).
   { instance: 'zypper-update-available', scenario: 'sles15sp6-zypper-update-available', alerts: [DRIFT] },
+  // Its only live patch is disabled and support has ended: both alerts name no enabled live patch; not "update not applied".
+  {
+    instance: 'patch-disabled-expired',
+    scenario: 'sles15sp6-patch-disabled-expired',
+    alerts: ['KlpLivePatchExpired critical', 'KlpKernelNotLivePatched warning'],
+  },
   { instance: 'zypp-locked', scenario: 'zypp-locked', alerts: ['KlpCollectorFailing warning collector=lifecycle', DRIFT] },
   // A target nothing listens on.
   { instance: 'down', alerts: ['KlpExporterDown warning'] },
@@ -211,11 +217,12 @@ describe('alert rules and dashboards on a real Prometheus scraping klp_exporter 
       expect(runbook_url).toBe(`${config.runbookUrlBase}#${a.labels.alertname.toLowerCase()}`);
       expect(description).not.toMatch(/error|<no value>/i);
       expect(description).toContain(a.labels.instance);
-      // Alerts about a host's live patch name its kernel and its loaded live patch package.
+      // Alerts about a host's live patch name its kernel and its enabled live patch package (none when all are disabled).
       if (a.labels.release) {
         expect(description).toContain(a.labels.release);
         if (/Expir|Transition|NotApplied|Drift|NotBooted/.test(a.labels.alertname)) {
-          expect(description).toMatch(/Loaded live patch(?: packages)?: (kernel-livepatch-6_4_0-150600_23_25-default-|livepatch_)/);
+          if (a.labels.instance === 'patch-disabled-expired') expect(description).toContain('Enabled live patch: none.');
+          else expect(description).toMatch(/Enabled live patch(?: packages)?: (kernel-livepatch-6_4_0-150600_23_25-default-|livepatch_)/);
         }
       }
     }
