@@ -83,8 +83,16 @@ export function runbookUrl(alertName: string): string {
 
 const activeByKernel = 'instance:klp_patch_active_version:kernel';
 const fleetMaxByRevision = 'revision:klp_patch_active_version:max';
+/** Hosts with an installed live patch update not applied (value: the installed version); the alert and the fleet panels read it. */
+export const updateNotApplied = 'instance:klp_patch_installed_version:not_applied';
 
 export const recordingRules: RecordingRule[] = [
+  {
+    // The one definition of "update not applied": a newer live patch is installed for the running kernel than the
+    // active one, and some patch is active. A host with none active (version 0) is KlpKernelNotLivePatched instead.
+    record: updateNotApplied,
+    expr: `${m('klp_patch_installed_version')} > ${m('klp_patch_active_version')}\nand\n${m('klp_patch_active_version')} > 0`,
+  },
   {
     // Active live patch version per host, labelled with the running kernel's release and revision.
     record: activeByKernel,
@@ -174,10 +182,8 @@ export const alertRules: AlertRule[] = [
     'KlpLivePatchUpdateNotApplied',
     'warning',
     f.updateNotApplied,
-    // A host with no patch loaded at all (active version 0) is KlpKernelNotLivePatched instead.
-    withKernel(
-      `${m('klp_patch_installed_version')} > ${m('klp_patch_active_version')}\nand\n${m('klp_patch_active_version')} > 0`,
-    ),
+    // The recording rule holds the definition, shared with the fleet dashboard's "Update not applied" panels.
+    withKernel(m(updateNotApplied)),
     'An installed live patch update is not applied.',
     `Live patch version {{ $value }} for ${kernel} is installed on {{ $labels.instance }}, ` +
       `but the active version is ${hostValue('klp_patch_active_version', 'printf "%.0f"', 'unknown')}. ` +

@@ -238,6 +238,24 @@ describe('alert rules and dashboards on a real Prometheus scraping klp_exporter 
     }
   });
 
+  test('the fleet dashboard counts what the alerts count', async () => {
+    const fleet = loadDashboard(`${root}dashboards/${config.dashboards.fleet.file}`);
+    const panelExpr = (title: string) => {
+      const found = dashboardExprs(fleet).filter((e) => e.panel.title === title);
+      expect(found).toHaveLength(1);
+      return substituteGrafanaVars(found[0]!.expr, { job: JOB, instance: '.*' });
+    };
+    const values = async (expr: string) => {
+      const r = (await query(expr)) as ApiResponse<{ result: { metric: Record<string, string>; value: [number, string] }[] }>;
+      expect(r.status).toBe('success');
+      return r.data.result.map((x) => ({ labels: x.metric, value: Number(x.value[1]) }));
+    };
+    // "Update not applied" counts exactly the hosts KlpLivePatchUpdateNotApplied fires for.
+    const notApplied = new Set(FLEET.filter((h) => h.alerts.some((a) => a.startsWith('KlpLivePatchUpdateNotApplied'))).map((h) => h.instance));
+    expect(notApplied.size).toBeGreaterThan(0);
+    expect(await values(panelExpr('Update not applied'))).toEqual([{ labels: {}, value: notApplied.size }]);
+  });
+
   test('every dashboard expression is accepted and returns data', async () => {
     const exprs = Object.values(config.dashboards).flatMap((d) => dashboardExprs(loadDashboard(`${root}dashboards/${d.file}`)));
     expect(exprs.length).toBeGreaterThan(30);
