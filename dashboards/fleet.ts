@@ -5,7 +5,7 @@ import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import { config } from './config.js';
-import { updateNotApplied } from './rules.js';
+import { stateUnknown, updateNotApplied } from './rules.js';
 import { DS, HOST, JOB, baseDashboard, grid, hostDashboardUrl, lastValue, s, target, thresholds, ts, variables } from './common.js';
 
 const { expiryWarningDays: warnDays, expiryCriticalDays: critDays } = config;
@@ -184,17 +184,27 @@ export function fleetDashboard() {
     .withPanel(
       hbars()
         .title('Hosts by live patch state')
-        .description('Number of hosts in each live patch state now: patched, transition, unpatched, unsupported.')
+        .description(
+          'Number of hosts in each live patch state now: patched, transition, unpatched, unsupported, and unknown: hosts that are up ' +
+            `but report no state (livepatch collector failing; recording rule ${stateUnknown} of alerts/klp.rules.yml). ` +
+            'The bars add up to the hosts that are up.',
+        )
         .datasource(DS)
         .unit('short')
         .decimals(0)
         .gridPos(grid(0, 5, 8, 6))
-        .withTarget(target('A', `sum by (state) (${s('klp_livepatch_state')})`, { instant: true, legend: '{{state}}' })),
+        .withTarget(
+          target(
+            'A',
+            `sum by (state) (${s('klp_livepatch_state')})\nor\nlabel_replace(count(${s(stateUnknown)}) or vector(0), "state", "unknown", "", "")`,
+            { instant: true, legend: '{{state}}' },
+          ),
+        ),
     )
     .withPanel(
       ts()
         .title('Live patch state over time')
-        .description(`Number of hosts in each live patch state over time.${fleetWide('state:klp_livepatch_state:sum')}`)
+        .description(`Number of hosts in each live patch state over time (unknown: up without a state).${fleetWide('state:klp_livepatch_state:sum')}`)
         .datasource(DS)
         .unit('short')
         .decimals(0)

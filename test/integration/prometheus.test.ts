@@ -24,6 +24,8 @@ interface Host {
   instance: string;
   scenario?: string;
   now?: string;
+  /** Extra exporter flags. */
+  args?: string[];
   alerts: string[];
 }
 
@@ -57,6 +59,8 @@ const FLEET: Host[] = [
     scenario: 'sles15sp6-patch-disabled-expired',
     alerts: ['KlpLivePatchExpired critical', 'KlpKernelNotLivePatched warning'],
   },
+  // Up, but its livepatch collector fails (sysfs not where configured): live patch state unknown.
+  { instance: 'state-unknown', scenario: 'sles15sp6-patched', args: ['--path.sysfs=/nonexistent-sysfs'], alerts: ['KlpCollectorFailing warning collector=livepatch'] },
   { instance: 'zypp-locked', scenario: 'zypp-locked', alerts: ['KlpCollectorFailing warning collector=lifecycle', DRIFT] },
   // A target nothing listens on.
   { instance: 'down', alerts: ['KlpExporterDown warning'] },
@@ -127,7 +131,7 @@ describe('alert rules and dashboards on a real Prometheus scraping klp_exporter 
       FLEET.map(async (h) => {
         const port = await freePort();
         if (h.scenario) {
-          const extra = ['--no-web.disable-exporter-metrics', ...(h.now ? ['--testing.now', h.now] : [])];
+          const extra = ['--no-web.disable-exporter-metrics', ...(h.now ? ['--testing.now', h.now] : []), ...(h.args ?? [])];
           exporters.push(await startProcess(scenarioArgs(loadScenario(h.scenario), extra), port, 30_000));
         }
         return { targets: [`127.0.0.1:${port}`], labels: { instance: h.instance } };
@@ -238,7 +242,7 @@ describe('alert rules and dashboards on a real Prometheus scraping klp_exporter 
     }
   });
 
-  test('the fleet dashboard counts what the alerts count', async () => {
+  test('the fleet dashboard counts what the alerts count, and every host that is up', async () => {
     const fleet = loadDashboard(`${root}dashboards/${config.dashboards.fleet.file}`);
     const panelExpr = (title: string) => {
       const found = dashboardExprs(fleet).filter((e) => e.panel.title === title);
@@ -254,6 +258,13 @@ describe('alert rules and dashboards on a real Prometheus scraping klp_exporter 
     const notApplied = new Set(FLEET.filter((h) => h.alerts.some((a) => a.startsWith('KlpLivePatchUpdateNotApplied'))).map((h) => h.instance));
     expect(notApplied.size).toBeGreaterThan(0);
     expect(await values(panelExpr('Update not applied'))).toEqual([{ labels: {}, value: notApplied.size }]);
+    // "Hosts by live patch state" adds up to the hosts that are up, the one whose state is unknown included.
+    const up = FLEET.filter((h) => h.scenario).length;
+    const byState = await values(panelExpr('Hosts by live patch state'));
+    expect(byState.reduce((sum, x) => sum + x.value, 0)).toBe(up);
+    expect(byState.find((x) => x.labels.state === 'unknown')?.value).toBe(1);
+    const recorded = await values(`state:klp_livepatch_state:sum{job="${JOB}"}`);
+    expect(recorded.reduce((sum, x) => sum + x.value, 0)).toBe(up);
   });
 
   test('every dashboard expression is accepted and returns data', async () => {
