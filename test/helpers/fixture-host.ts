@@ -43,13 +43,19 @@ export function loadScenario(name: string, hostsDir = HOSTS): Scenario {
   return { name, dir, root: path.join(dir, 'root'), bin: path.join(dir, 'bin'), now: meta.now, args: meta.args ?? [], description: meta.description };
 }
 
+/** The setting a flag argument names: `--no-x`, `--x=v` and `--x` all name "x". */
+const flagName = (arg: string) => arg.replace(/^--(no-)?/, '').split('=')[0];
+
 /**
- * Flags that point the exporter at a fixture host, with its frozen clock: `--testing.now` is not an
- * exporter flag but the test launcher's (main-at.mjs), and scenarioConfig's; the exporter gets the clock
- * injected (ExporterOptions.now).
+ * Flags that point the exporter at a fixture host, with its frozen clock. A flag in `extra`
+ * replaces the scenario's own (the exporter rejects a repeated flag instead of taking the last).
+ * `--testing.now` is not an exporter flag but the test launcher's (main-at.mjs) and scenarioConfig's:
+ * they inject the clock into the exporter (ExporterOptions.now).
  */
 export function scenarioArgs(s: Scenario, extra: readonly string[] = []): string[] {
-  return ['--testing.now', s.now, '--path.rootfs', s.root, '--exec.path', s.bin, '--web.disable-exporter-metrics', ...s.args, ...extra];
+  const overridden = new Set(extra.filter((a) => a.startsWith('--')).map(flagName));
+  const base: string[][] = [['--path.rootfs', s.root], ['--exec.path', s.bin], ['--testing.now', s.now], ['--web.disable-exporter-metrics'], ...s.args.map((a) => [a])];
+  return [...base.filter(([flag]) => !overridden.has(flagName(flag!))).flat(), ...extra];
 }
 
 /** The exporter's configuration and the frozen clock of `args` (from scenarioArgs; the last --testing.now wins). */
@@ -58,6 +64,7 @@ export function scenarioConfig(args: readonly string[]): { config: Config; now: 
   let at: string | undefined;
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--testing.now') at = args[++i];
+    else if (args[i]!.startsWith('--testing.now=')) at = args[i]!.slice('--testing.now='.length);
     else rest.push(args[i]!);
   }
   const nowMs = at === undefined ? NaN : Date.parse(at);
