@@ -127,7 +127,7 @@ function simulate({ hosts, steps, t0, interval }) {
  * Write the fleet as OpenMetrics (one family at a time, each series in time order), with what each
  * recording rule in `records` would have recorded (an unknown one is an error: add its backfill below).
  */
-function writeOpenMetrics(file, { fleet, ks }, now, records) {
+function writeOpenMetrics(file, { fleet }, now, records) {
   const fd = openSync(file, 'w');
   let buf = [];
   let size = 0;

@@ -81,7 +81,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument ${JSON.stringify(arg)}`);
     const eq = arg.indexOf('=');
     let name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
-    let inline: string | undefined = eq === -1 ? undefined : arg.slice(eq + 1);
+    const inline: string | undefined = eq === -1 ? undefined : arg.slice(eq + 1);
     let negated = false;
     if (name.startsWith('no-') && !BY_FLAG.has(name)) {
       name = name.slice(3);
