@@ -249,12 +249,18 @@ function check(raw: Value, s: Setting, where: string): Value | ListenAddress[] {
     const list = typeof raw === 'string' ? [raw] : Array.isArray(raw) ? raw : undefined;
     if (list === undefined) throw new ConfigError(`${where}: expected [host]:port`);
     if (list.length === 0) throw new ConfigError(`${where}: expected at least one address`);
+    const seen = new Set<string>();
     return list.map((a) => {
+      let parsed: ListenAddress;
       try {
-        return parseListenAddress(a);
+        parsed = parseListenAddress(a);
       } catch (err) {
         throw new ConfigError(`${where}: ${(err as Error).message}`);
       }
+      const key = `${parsed.host ?? ''}|${parsed.port}`;
+      if (parsed.port !== 0 && seen.has(key)) throw new ConfigError(`${where}: ${JSON.stringify(a)} given more than once`);
+      seen.add(key);
+      return parsed;
     });
   }
   if (Array.isArray(raw)) throw new ConfigError(`${where}: expected one value, not a list`);

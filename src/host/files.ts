@@ -32,6 +32,13 @@ function fail(path: string, err: unknown): FileReadError {
   return new FileReadError(path, reason, code);
 }
 
+/**
+ * The buffer every read goes through. The reads are synchronous, so no two use it at once; a
+ * fresh 64 KiB buffer per file made a scrape of thousands of sysfs attributes mostly garbage
+ * collection (each is outside Node's small-buffer pool).
+ */
+const scratch = Buffer.allocUnsafe(64 * 1024);
+
 /** Read a whole regular file as UTF-8, at most `limit` bytes; larger files are an error. */
 export function readHostFile(path: string, limit = SMALL_FILE_LIMIT): string {
   let fd: number;
@@ -46,13 +53,13 @@ export function readHostFile(path: string, limit = SMALL_FILE_LIMIT): string {
     if (!st.isFile()) throw new FileReadError(path, 'not a regular file', 'EINVAL');
     const chunks: Buffer[] = [];
     let total = 0;
-    const buf = Buffer.allocUnsafe(Math.min(limit + 1, 64 * 1024));
+    const size = Math.min(limit + 1, scratch.length);
     for (;;) {
-      const bytesRead = fs.readSync(fd, buf, 0, buf.length, null);
+      const bytesRead = fs.readSync(fd, scratch, 0, size, null);
       if (bytesRead === 0) break;
       total += bytesRead;
       if (total > limit) throw new FileReadError(path, `larger than ${limit} bytes`, 'EFBIG');
-      chunks.push(Buffer.from(buf.subarray(0, bytesRead)));
+      chunks.push(Buffer.from(scratch.subarray(0, bytesRead)));
     }
     return chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, total).toString('utf8');
   } catch (err) {

@@ -25,8 +25,8 @@ const TOKEN = /^[A-Za-z0-9._+~^-]+$/;
 export function parseRpmQuery(text: string, source = 'rpm -qa'): RpmPackage[] {
   const out: RpmPackage[] = [];
   const lines = text.split('\n');
+  // What follows the last newline: nothing, or a record that was cut off (reported after the lines before it).
   const last = lines.pop()!;
-  if (last !== '') throw new ParseError(source, `line ${lines.length + 1}: record cut off (no newline): ${JSON.stringify(last.slice(0, 120))}`);
   lines.forEach((raw, i) => {
     const line = raw.replace(/\r$/, '');
     if (line === '') return;
@@ -48,6 +48,7 @@ export function parseRpmQuery(text: string, source = 'rpm -qa'): RpmPackage[] {
       installTime: install === '(none)' ? 0 : Number(install),
     });
   });
+  if (last !== '') throw new ParseError(source, `line ${lines.length + 1}: record cut off (no newline): ${JSON.stringify(last.slice(0, 120))}`);
   return out;
 }
 

@@ -106,6 +106,7 @@ describe('flags', () => {
     [['--web.listen-address=10055'], 'flag --web.listen-address: invalid listen address "10055": expected [host]:port'],
     [['--web.listen-address=:99999'], 'flag --web.listen-address: invalid listen address ":99999": port must be 0 to 65535'],
     [['--web.listen-address=:1', '--web.listen-address=nonsense'], 'flag --web.listen-address: invalid listen address "nonsense"'],
+    [['--web.listen-address=127.0.0.1:1', '--web.listen-address=127.0.0.1:1'], 'flag --web.listen-address: "127.0.0.1:1" given more than once'],
   ])('checks listen addresses when the configuration is built: %j', (argv, message) => {
     expect(() => buildConfig(new Map(), parseCommandLine(argv).settings)).toThrow(message);
   });
