@@ -1,5 +1,5 @@
 // `npm run test:unit`: the tests that need no external tool (promtool, Prometheus, rpm, openssl,
-// wrk …) and no build: parsers, configuration, collectors and the scraper on fixture hosts in this
+// wrk …; only node, /bin/sh and ps, which every Linux has) and no build: parsers, configuration, collectors and the scraper on fixture hosts in this
 // process, the status, the expiry decision, the alert and dashboard sources. Well under a minute.
 // `npm test` runs everything.
 
