@@ -16,6 +16,8 @@ export default tseslint.config(
       globals: globals.node,
     },
     rules: {
+      // A `let` a closure reads before its one assignment (declared first so the closure can see it) stays a `let`.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       // `_name` marks a parameter kept for its position.
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
     },

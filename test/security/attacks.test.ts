@@ -193,7 +193,7 @@ describe('an exec path others can write to (13.9)', () => {
     expect(r.stderr).toMatch(/refusing to run a command that others could replace/);
     expect(r.stderr).toMatch(reason);
     const prom = readFileSync(path.join(tmp, `${dir.split('-').pop()}.prom`), 'utf8');
-    expect(prom).toMatch(/klp_command_available\{command="rpm"\} 0/);
+    expect(prom).toMatch(/klp_exporter_command_available\{command="rpm"\} 0/);
   }, 30_000);
   it('a command owned by root in a directory only root can write to is used', () => {
     const dir = execDir('safe', 0o755, 0o755);
@@ -201,7 +201,7 @@ describe('an exec path others can write to (13.9)', () => {
     const out = path.join(tmp, 'safe.prom');
     const r = spawnSync(process.execPath, [MAIN, ...scenarioArgs(s, ['--exec.path', dir]), `--textfile.output=${out}`], { encoding: 'utf8', timeout: 20_000 });
     expect(r.stderr).not.toMatch(/refusing/);
-    expect(readFileSync(out, 'utf8')).toMatch(/klp_command_available\{command="rpm"\} 1/);
+    expect(readFileSync(out, 'utf8')).toMatch(/klp_exporter_command_available\{command="rpm"\} 1/);
   }, 30_000);
 });
 
