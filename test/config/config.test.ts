@@ -114,7 +114,7 @@ describe('flags', () => {
   it('takes one listen address or a list of them from the config file, and checks them', () => {
     expect(buildConfig(parseConfigFile('web:\n  listen_address: ["127.0.0.1:1", "[::1]:2"]\n', 'x.yml'), new Map(), 'x.yml').web.listenAddresses.map((a) => a.port)).toEqual([1, 2]);
     expect(() => buildConfig(parseConfigFile('web:\n  listen_address: 10055\n', 'x.yml'), new Map(), 'x.yml')).toThrow('x.yml:2: web.listen_address: invalid listen address "10055"');
-    expect(() => buildConfig(parseConfigFile('web:\n  listen_address: []\n', 'x.yml'), new Map(), 'x.yml')).toThrow('x.yml: web.listen_address: expected at least one address');
+    expect(() => buildConfig(parseConfigFile('web:\n  listen_address: []\n', 'x.yml'), new Map(), 'x.yml')).toThrow('x.yml:2: web.listen_address: expected at least one address');
   });
 
   it('checks values given as flags, naming the flag', () => {
