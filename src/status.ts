@@ -66,9 +66,7 @@ export function liveStatus(s: Snapshot, system: LivePatchSystem): Status {
 
   const activePatch = lp ? pickActive(lp.patches, versionOf) : undefined;
   // Unknown as well when a patch of unknown state could be the active one (a higher version).
-  const undecided = lp?.patches.some(
-    (p) => (p.enabled === undefined || p.transition === undefined) && versionOf.has(p.name) && (!activePatch || versionOf.get(p.name)! > versionOf.get(activePatch.name)!),
-  );
+  const undecided = lp?.patches.some((p) => (p.enabled === undefined || p.transition === undefined) && versionOf.has(p.name) && (!activePatch || versionOf.get(p.name)! > versionOf.get(activePatch.name)!));
   const activeVersion = lp && !undecided ? (activePatch ? versionOf.get(activePatch.name)! : 0) : undefined;
   const installedVersion = running ? running.reduce((max, p) => Math.max(max, system.packageVersion(p) ?? 0), 0) : undefined;
 

@@ -223,7 +223,12 @@ describe('lifecycle globs', () => {
     const text = fc.string({ unit: fc.constantFrom('a', 'b', '.', '-'), maxLength: 10 });
     fc.assert(
       fc.property(glob, text, (g, t) => {
-        const re = new RegExp(`^${g.replace(/[.+^${}()|[\]\\-]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+        const re = new RegExp(
+          `^${g
+            .replace(/[.+^${}()|[\]\\-]/g, '\\$&')
+            .replace(/\*/g, '.*')
+            .replace(/\?/g, '.')}$`,
+        );
         ok(globMatcher(g).test(t) === re.test(t), () => `${g} vs ${t}`);
       }),
       params,
