@@ -8,7 +8,7 @@ import { CommandError } from '../host/exec.js';
 import { readOptionalHostFile } from '../host/files.js';
 import { hostView, rootfsPath } from '../host/paths.js';
 import { addMonthsUtc } from '../parsers/date.js';
-import { findLifecycleEntry, parseLifecycleData, parseZypperLifecycle, type LifecycleEntry, type ZypperLifecycle } from '../parsers/lifecycle.js';
+import { findLifecycleEntry, MAX_PROBLEMS, parseLifecycleData, parseZypperLifecycle, type LifecycleData, type LifecycleEntry, type ZypperLifecycle } from '../parsers/lifecycle.js';
 import type { RpmPackage } from '../parsers/rpm.js';
 import type { CollectorContext } from './types.js';
 
@@ -88,6 +88,37 @@ export class ZypperMemo {
   }
 }
 
+/** Lines parsed between two turns of the event loop. */
+const SLICE_LINES = 10_000;
+
+/**
+ * Parse a data file in slices of SLICE_LINES lines, letting the event loop run between them: a
+ * 4 MiB file of two million short lines takes a few hundred milliseconds to parse, and
+ * /-/healthy and the other scrapes must not wait for it.
+ */
+async function parseInSlices(text: string, source: string): Promise<LifecycleData> {
+  const entries: LifecycleEntry[] = [];
+  const problems: string[] = [];
+  let problemCount = 0;
+  for (let start = 0, line = 1; start < text.length; ) {
+    let end = start;
+    let lines = 0;
+    while (lines < SLICE_LINES && end < text.length) {
+      const nl = text.indexOf('\n', end);
+      end = nl === -1 ? text.length : nl + 1;
+      lines++;
+    }
+    const part = parseLifecycleData(text.slice(start, end), source, line);
+    entries.push(...part.entries);
+    problems.push(...part.problems.slice(0, MAX_PROBLEMS - problems.length));
+    problemCount += part.problemCount;
+    start = end;
+    line += lines;
+    if (start < text.length) await new Promise((resolve) => setImmediate(resolve));
+  }
+  return { entries, problems, problemCount };
+}
+
 export async function collectLifecycle(ctx: CollectorContext, input: LifecycleInput, opts: LifecycleOptions, memo: ZypperMemo): Promise<Expiry | undefined> {
   // 1. Lifecycle data files: last matching line wins across all files, in zypper-lifecycle's order.
   const entries: LifecycleEntry[] = [];
@@ -96,11 +127,14 @@ export async function collectLifecycle(ctx: CollectorContext, input: LifecycleIn
     const text = readOptionalHostFile(p, LIFECYCLE_FILE_LIMIT);
     if (text === undefined) continue;
     const source = hostView(ctx.paths, p);
-    const data = parseLifecycleData(text, source);
-    for (const problem of data.problems) ctx.log.warn('skipped a lifecycle data line', { detail: problem });
+    const data = await parseInSlices(text, source);
+    // One line per file and refresh, however many lines are bad: a count and the first few.
+    if (data.problemCount > 0) {
+      ctx.log.warn('skipped lifecycle data lines', { file: source, skipped: data.problemCount, first: data.problems.join('; ') });
+    }
     // A few bad lines are skipped (as zypper-lifecycle does); a file with nothing usable at all
     // (truncated, emptied, overwritten) is a broken source, not "no date for this package".
-    if (data.entries.length === 0) ctx.problem(`${source}: no usable lifecycle line${data.problems.length > 0 ? ` (${data.problems.length} bad)` : ' (empty)'}`);
+    if (data.entries.length === 0) ctx.problem(`${source}: no usable lifecycle line${data.problemCount > 0 ? ` (${data.problemCount} bad)` : ' (empty)'}`);
     for (const e of data.entries) entries.push(e);
   }
   const edition = input.installed ? `${input.installed.version}-${input.installed.release}` : undefined;
