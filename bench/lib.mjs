@@ -200,7 +200,11 @@ export async function copyHost(scenario, dest, { countFile } = {}) {
 
 /** Exporter flags for a host copy (frozen clock, exporter process metrics off, as the tests do). */
 export function hostArgs(h, more = []) {
-  return [`--path.rootfs=${h.root}`, `--exec.path=${h.bin}`, `--testing.now=${h.now}`, '--web.disable-exporter-metrics', ...h.extra, ...more];
+  // A flag in `more` replaces the host's own: the exporter rejects a repeated flag.
+  const name = (a) => a.replace(/^--(no-)?/, '').split('=')[0];
+  const overridden = new Set(more.map(name));
+  const base = [`--path.rootfs=${h.root}`, `--exec.path=${h.bin}`, `--testing.now=${h.now}`, '--web.disable-exporter-metrics', ...h.extra];
+  return [...base.filter((a) => !overridden.has(name(a))), ...more];
 }
 
 export async function startExporter(h, more = [], name = 'klp_exporter') {

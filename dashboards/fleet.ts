@@ -5,6 +5,7 @@ import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import { config } from './config.js';
+import { stateUnknown, updateNotApplied } from './rules.js';
 import { DS, HOST, JOB, baseDashboard, grid, hostDashboardUrl, lastValue, s, target, thresholds, ts, variables } from './common.js';
 
 const { expiryWarningDays: warnDays, expiryCriticalDays: critDays } = config;
@@ -161,8 +162,10 @@ export function fleetDashboard() {
     .withPanel(
       countStat(
         'Update not applied',
-        'Hosts with a newer live patch installed for the running kernel than the one active.',
-        `count(${s('klp_patch_installed_version')} > ${s('klp_patch_active_version')}) or vector(0)`,
+        'Hosts with a newer live patch installed for the running kernel than the one active, while some live patch is active: ' +
+          `the hosts KlpLivePatchUpdateNotApplied is about (recording rule ${updateNotApplied} of alerts/klp.rules.yml; no data until it is loaded). ` +
+          'A host with no live patch active at all counts under KlpKernelNotLivePatched instead.',
+        `count(${s(updateNotApplied)}) or vector(0)`,
         grid(16, 1, 4, 4),
         1,
         'orange',
@@ -181,17 +184,27 @@ export function fleetDashboard() {
     .withPanel(
       hbars()
         .title('Hosts by live patch state')
-        .description('Number of hosts in each live patch state now: patched, transition, unpatched, unsupported.')
+        .description(
+          'Number of hosts in each live patch state now: patched, transition, unpatched, unsupported, and unknown: hosts whose ' +
+            `exporter answers but reports no state (livepatch collector failing; recording rule ${stateUnknown} of alerts/klp.rules.yml). ` +
+            'The bars add up to the hosts that are up.',
+        )
         .datasource(DS)
         .unit('short')
         .decimals(0)
         .gridPos(grid(0, 5, 8, 6))
-        .withTarget(target('A', `sum by (state) (${s('klp_livepatch_state')})`, { instant: true, legend: '{{state}}' })),
+        .withTarget(
+          target(
+            'A',
+            `sum by (state) (${s('klp_livepatch_state')})\nor\nlabel_replace(count(${s(stateUnknown)}) or vector(0), "state", "unknown", "", "")`,
+            { instant: true, legend: '{{state}}' },
+          ),
+        ),
     )
     .withPanel(
       ts()
         .title('Live patch state over time')
-        .description(`Number of hosts in each live patch state over time.${fleetWide('state:klp_livepatch_state:sum')}`)
+        .description(`Number of hosts in each live patch state over time (unknown: the exporter answers without a state).${fleetWide('state:klp_livepatch_state:sum')}`)
         .datasource(DS)
         .unit('short')
         .decimals(0)
@@ -262,8 +275,9 @@ export function fleetDashboard() {
     new table.PanelBuilder()
       .title('Hosts with a pending reboot or an unapplied update')
       .description(
-        'Hosts with a newer kernel installed but not booted (reboot pending), or a newer live patch installed than the one active ' +
-          '(installed version shown).',
+        'Hosts with a newer kernel installed but not booted (reboot pending), or a live patch update not applied (installed version ' +
+          `shown): a newer live patch installed than the active one, while some live patch is active, as KlpLivePatchUpdateNotApplied ` +
+          `(recording rule ${updateNotApplied}).`,
       )
       .datasource(DS)
       .unit('none')
@@ -271,7 +285,7 @@ export function fleetDashboard() {
       .gridPos(grid(0, 32, 24, 8))
       .withTarget(target('A', `max by (instance) (${s('klp_kernel_newer_installed')} == 1)`, { instant: true, table: true }))
       .withTarget(
-        target('B', `max by (instance) (${s('klp_patch_installed_version')} > ${s('klp_patch_active_version')})`, { instant: true, table: true }),
+        target('B', `max by (instance) (${s(updateNotApplied)})`, { instant: true, table: true }),
       )
       .withTransformation({ id: 'merge', options: {} })
       .withTransformation({

@@ -26,11 +26,12 @@ function hostValue(metric: string, pipe: string, fallback: string): string {
 }
 
 /**
- * Template snippet: the live patches loaded on the alert's host, as package name-version-release
- * (klp_patch_info), or as sysfs patch names (klp_patch_enabled) when no package maps to them.
+ * Template snippet: the enabled live patches on the alert's host (a disabled patch, still loaded,
+ * protects nothing), as package name-version-release (klp_patch_info), or as sysfs patch names
+ * (klp_patch_enabled) when no package maps to them; "none" when no patch is enabled.
  */
-const loadedPatches =
-  '{{ with printf "klp_patch_info{job=%q,instance=%q}" $labels.job $labels.instance | query }}' +
+const enabledPatches =
+  '{{ with printf "klp_patch_info{job=%q,instance=%q} and on (job, instance, patch) klp_patch_enabled{job=%q,instance=%q} == 1" $labels.job $labels.instance $labels.job $labels.instance | query }}' +
   '{{ range $i, $p := . | sortByLabel "patch" }}{{ if $i }}, {{ end }}{{ $p.Labels.package }}-{{ $p.Labels.version }}-{{ $p.Labels.release }}{{ end }}' +
   '{{ else }}' +
   '{{ range $i, $p := printf "klp_patch_enabled{job=%q,instance=%q} == 1" $labels.job $labels.instance | query | sortByLabel "patch" }}' +
@@ -82,8 +83,27 @@ export function runbookUrl(alertName: string): string {
 
 const activeByKernel = 'instance:klp_patch_active_version:kernel';
 const fleetMaxByRevision = 'revision:klp_patch_active_version:max';
+/** Hosts with an installed live patch update not applied (value: the installed version); the alert and the fleet panels read it. */
+export const updateNotApplied = 'instance:klp_patch_installed_version:not_applied';
+/**
+ * Hosts whose exporter answers (klp_exporter_build_info: the target is up, or its textfile is read) but that report
+ * no live patch state (livepatch collector failed, or an unreadable patch attribute).
+ */
+export const stateUnknown = 'instance:klp_livepatch_state:unknown';
 
 export const recordingRules: RecordingRule[] = [
+  {
+    // The one definition of "update not applied": a newer live patch is installed for the running kernel than the
+    // active one, and some patch is active. A host with none active (version 0) is KlpKernelNotLivePatched instead.
+    record: updateNotApplied,
+    expr: `${m('klp_patch_installed_version')} > ${m('klp_patch_active_version')}\nand\n${m('klp_patch_active_version')} > 0`,
+  },
+  {
+    // The one definition of live patch state "unknown": the exporter answers (its build info is there), but reports
+    // no klp_livepatch_state series. Not `up`: in textfile mode `up` is node_exporter's, on hosts without klp too.
+    record: stateUnknown,
+    expr: `count by (job, instance) (${m('klp_exporter_build_info')})\nunless on (job, instance)\n${m('klp_livepatch_state')}`,
+  },
   {
     // Active live patch version per host, labelled with the running kernel's release and revision.
     record: activeByKernel,
@@ -100,9 +120,12 @@ export const recordingRules: RecordingRule[] = [
     expr: `count_values by (job, revision) ("active_version", ${m(activeByKernel)})`,
   },
   {
-    // Number of hosts in each live patch state; states no host is in are recorded as 0.
+    // Number of hosts in each live patch state, and state="unknown" for hosts whose exporter answers without a state,
+    // so that the states add up to the hosts that report; states no host is in are recorded as 0.
     record: 'state:klp_livepatch_state:sum',
-    expr: `sum by (job, state) (${m('klp_livepatch_state')})`,
+    expr:
+      `sum by (job, state) (${m('klp_livepatch_state')})\nor\n` +
+      `label_replace(\n  count by (job) (${m(stateUnknown)})\n  or\n  0 * count by (job) (${m('klp_exporter_build_info')}),\n  "state", "unknown", "", ""\n)`,
   },
   // The fleet dashboard's time series panels read the rules below (and the one above): a 7-day range
   // of the same aggregation over the raw series of a large fleet takes seconds or exceeds the query
@@ -138,7 +161,7 @@ export const alertRules: AlertRule[] = [
     withKernel(`${days} < ${warnDays}\nand\n${days} >= ${critDays}`),
     `Live patch support for the running kernel ends within ${warnDays} days.`,
     `Live patch support for ${kernel} on {{ $labels.instance }} ends in {{ printf "%.1f" $value }} days (${expiryDate}). ` +
-      `Loaded live patch: ${loadedPatches}. Plan a reboot into a newer kernel.`,
+      `Enabled live patch: ${enabledPatches}. Plan a reboot into a newer kernel.`,
   ),
   alert(
     'KlpLivePatchExpiringSoon',
@@ -147,7 +170,7 @@ export const alertRules: AlertRule[] = [
     withKernel(`${days} < ${critDays}\nand\n${days} >= 0`),
     `Live patch support for the running kernel ends within ${critDays} days.`,
     `Live patch support for ${kernel} on {{ $labels.instance }} ends in {{ printf "%.1f" $value }} days (${expiryDate}). ` +
-      `Loaded live patch: ${loadedPatches}. Reboot into a newer kernel before then.`,
+      `Enabled live patch: ${enabledPatches}. Reboot into a newer kernel before then.`,
   ),
   alert(
     'KlpLivePatchExpired',
@@ -156,7 +179,7 @@ export const alertRules: AlertRule[] = [
     withKernel(`-${days} > 0`),
     'Live patch support for the running kernel has ended.',
     `Live patch support for ${kernel} on {{ $labels.instance }} ended {{ printf "%.1f" $value }} days ago (${expiryDate}); ` +
-      `the kernel gets no more live patches. Loaded live patch: ${loadedPatches}. Reboot into a newer kernel.`,
+      `the kernel gets no more live patches. Enabled live patch: ${enabledPatches}. Reboot into a newer kernel.`,
   ),
   alert(
     'KlpLivePatchTransitionStuck',
@@ -167,20 +190,18 @@ export const alertRules: AlertRule[] = [
     `The live patch transition for ${kernel} on {{ $labels.instance }} has not finished for ${f.transitionStuck}. ` +
       'Patches in transition: {{ range $i, $p := printf "klp_patch_transition{job=%q,instance=%q} == 1" $labels.job $labels.instance | query | sortByLabel "patch" }}' +
       '{{ if $i }}, {{ end }}{{ $p.Labels.patch }}{{ else }}unknown{{ end }}. ' +
-      `Loaded live patch packages: ${loadedPatches}. Check the blocking tasks with klp blocking.`,
+      `Enabled live patch packages: ${enabledPatches}. Check the blocking tasks with klp blocking.`,
   ),
   alert(
     'KlpLivePatchUpdateNotApplied',
     'warning',
     f.updateNotApplied,
-    // A host with no patch loaded at all (active version 0) is KlpKernelNotLivePatched instead.
-    withKernel(
-      `${m('klp_patch_installed_version')} > ${m('klp_patch_active_version')}\nand\n${m('klp_patch_active_version')} > 0`,
-    ),
+    // The recording rule holds the definition, shared with the fleet dashboard's "Update not applied" panels.
+    withKernel(m(updateNotApplied)),
     'An installed live patch update is not applied.',
     `Live patch version {{ $value }} for ${kernel} is installed on {{ $labels.instance }}, ` +
       `but the active version is ${hostValue('klp_patch_active_version', 'printf "%.0f"', 'unknown')}. ` +
-      `Loaded live patch: ${loadedPatches}.`,
+      `Enabled live patch: ${enabledPatches}.`,
   ),
   alert(
     'KlpKernelNotLivePatched',
@@ -235,7 +256,7 @@ export const alertRules: AlertRule[] = [
     `Live patch version {{ $value }} is active for ${kernel} on {{ $labels.instance }}, ` +
       `but other hosts on the same kernel revision run version ` +
       `{{ with printf "${fleetMaxByRevision}{job=%q,revision=%q}" $labels.job $labels.revision | query }}{{ . | first | value }}{{ else }}unknown{{ end }}. ` +
-      `Loaded live patch: ${loadedPatches}.`,
+      `Enabled live patch: ${enabledPatches}.`,
   ),
   alert(
     'KlpNewerKernelNotBooted',
@@ -244,7 +265,7 @@ export const alertRules: AlertRule[] = [
     withKernel(`${m('klp_kernel_newer_installed')} == 1`),
     'A newer kernel is installed but not booted.',
     `A newer kernel than ${kernel} is installed on {{ $labels.instance }} but has not been booted for ${f.newerKernelNotBooted}. ` +
-      `Live patch support for the running kernel ends ${expiryDate}. Loaded live patch: ${loadedPatches}.`,
+      `Live patch support for the running kernel ends ${expiryDate}. Enabled live patch: ${enabledPatches}.`,
   ),
 ];
 

@@ -4,7 +4,7 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { readBuildInfo, type BuildInfo } from './build-info.js';
 import type { Config } from './config/config.js';
-import { resolveCommands, type CommandPaths } from './host/commands.js';
+import { resolveCommands, type CommandName, type CommandPaths } from './host/commands.js';
 import { resolveHostPaths } from './host/paths.js';
 import type { Logger } from './log.js';
 import { derive } from './scrape/derive.js';
@@ -31,6 +31,8 @@ function processMetrics(): Registry {
 export class Exporter {
   configReloadSuccessful = true;
   private scraper: Scraper;
+  /** Commands started for the life of the process: a counter, so it outlives the scraper a reload replaces. */
+  private readonly commandRuns = new Map<CommandName, number>();
   /** Scrapers replaced by a reload, left to finish what they started. */
   private readonly retired = new Set<Scraper>();
   /**
@@ -64,7 +66,7 @@ export class Exporter {
   readonly now = (): number => this.cfg.testingNow ?? Date.now();
 
   private newScraper(config: Config): Scraper {
-    return new Scraper({ config, paths: resolveHostPaths(config.path), commands: this.commands, log: this.log, now: this.now });
+    return new Scraper({ config, paths: resolveHostPaths(config.path), commands: this.commands, log: this.log, now: this.now, commandRuns: this.commandRuns });
   }
 
   /**

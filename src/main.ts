@@ -15,15 +15,6 @@ import { dashboardCommand, rulesCommand, SUBCOMMANDS_HELP, UsageError } from './
 import { createApp } from './server/app.js';
 import { createWebServer, LiveWebConfig, loadWebConfig, type WebConfig } from './web/index.js';
 
-/** ":10055" → all interfaces; "127.0.0.1:10055"; "[::1]:10055". */
-export function parseListenAddress(addr: string): { host: string | undefined; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(addr);
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new Error(`invalid --web.listen-address ${JSON.stringify(addr)}: expected [host]:port`);
-  const host = m[1] ?? m[2];
-  return { host: host === '' ? undefined : host, port };
-}
-
 /** Write the metrics for node_exporter's textfile collector: temp file + rename, same directory. */
 export async function writeTextfile(exporter: Exporter, file: string): Promise<void> {
   const text = await exporter.metrics(exporter.config.scrape.timeoutMs, false);
@@ -39,7 +30,6 @@ export async function writeTextfile(exporter: Exporter, file: string): Promise<v
 
 async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: WebConfig | undefined): Promise<void> {
   const exporter = await Exporter.create(config, log);
-  const { host, port } = parseListenAddress(config.web.listenAddress);
 
   const web = new LiveWebConfig(webConfig);
 
@@ -76,12 +66,27 @@ async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: W
   const app = createApp({ exporter, log, reload });
   // --web.config.file: TLS, client certificates, basic auth (all paths but /-/healthy) and headers; see src/web/.
   // The connection limit follows the open files limit (src/web/connections.ts).
-  const server = createWebServer(app, web, { requestTimeoutMs: 60_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 30_000, maxHeadersCount: 100, log });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host, port }, resolve);
-  });
-  log.info('listening', { address: config.web.listenAddress, telemetry_path: config.web.telemetryPath, ...exporter.commands });
+  // One server per --web.listen-address (the flag may be repeated, as with exporter-toolkit), all serving the same app.
+  const servers = config.web.listenAddresses.map(() =>
+    createWebServer(app, web, { requestTimeoutMs: 60_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 30_000, maxHeadersCount: 100, log }),
+  );
+  try {
+    await Promise.all(
+      servers.map(
+        (server, i) =>
+          new Promise<void>((resolve, reject) => {
+            const { host, port } = config.web.listenAddresses[i]!;
+            server.once('error', reject);
+            server.listen({ host, port }, resolve);
+          }),
+      ),
+    );
+  } catch (err) {
+    for (const server of servers) server.close();
+    exporter.close();
+    throw err;
+  }
+  log.info('listening', { address: config.web.listenAddresses.map((a) => a.address).join(','), telemetry_path: config.web.telemetryPath, ...exporter.commands });
   exporter.warmUp().catch(() => undefined);
 
   let stopping = false;
@@ -90,13 +95,18 @@ async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: W
     stopping = true;
     log.info('shutting down', { signal });
     exporter.close();
-    server.close(() => process.exit(0));
-    server.closeIdleConnections();
+    let open = servers.length;
+    for (const server of servers) {
+      server.close(() => {
+        if (--open === 0) process.exit(0);
+      });
+      server.closeIdleConnections();
+    }
     // Keep-alive connections of scrapes still in flight become idle only after their response; close them
     // then, or server.close() would wait for the keep-alive timeout.
-    setInterval(() => server.closeIdleConnections(), 100).unref();
+    setInterval(() => servers.forEach((server) => server.closeIdleConnections()), 100).unref();
     setTimeout(() => {
-      server.closeAllConnections();
+      servers.forEach((server) => server.closeAllConnections());
       process.exit(0);
     }, 5000).unref();
   };

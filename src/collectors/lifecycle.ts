@@ -19,6 +19,16 @@ export interface Expiry {
   /** Unix milliseconds. */
   readonly atMs: number;
   readonly source: ExpirySource;
+  /** Support has ended, date unknown (zypper's "Now"): atMs is when that was seen, never later than now. */
+  readonly ended?: true;
+}
+
+/**
+ * The expiry as of `nowMs`: an ended answer is never in the future, also when the wall clock
+ * stepped back since it was seen (then it ended "now").
+ */
+export function expiryAsOf(expiry: Expiry, nowMs: number): Expiry {
+  return expiry.ended && expiry.atMs > nowMs ? { ...expiry, atMs: nowMs } : expiry;
 }
 
 /** The directories zypper-lifecycle reads, in its order, and the live patching product files. */
@@ -58,7 +68,8 @@ export class ZypperMemo {
 
   async ask(ctx: CollectorContext, pkg: string, intervalMs: number): Promise<ZypperAnswer> {
     const now = ctx.now();
-    if (this.last && this.last.pkg === pkg && now - this.last.atMs < intervalMs) return this.last;
+    // Asked again after the interval, and when the clock stepped back behind the last answer.
+    if (this.last && this.last.pkg === pkg && now >= this.last.atMs && now - this.last.atMs < intervalMs) return this.last;
     const args = [...(ctx.paths.rootfs === '/' ? [] : ['--root', ctx.paths.rootfs]), '--non-interactive', '--no-refresh', 'lifecycle', pkg];
     const r = await ctx.run('zypper', args);
     let answer: ZypperLifecycle | undefined;
@@ -124,7 +135,7 @@ export async function collectLifecycle(ctx: CollectorContext, input: LifecycleIn
     // A few bad lines are skipped (as zypper-lifecycle does); a file with nothing usable at all
     // (truncated, emptied, overwritten) is a broken source, not "no date for this package".
     if (data.entries.length === 0) ctx.problem(`${source}: no usable lifecycle line${data.problemCount > 0 ? ` (${data.problemCount} bad)` : ' (empty)'}`);
-    entries.push(...data.entries);
+    for (const e of data.entries) entries.push(e);
   }
   const edition = input.installed ? `${input.installed.version}-${input.installed.release}` : undefined;
   for (const name of input.installed ? [input.installed.name] : input.candidateNames) {
@@ -139,7 +150,9 @@ export async function collectLifecycle(ctx: CollectorContext, input: LifecycleIn
       const { answer, atMs } = await memo.ask(ctx, input.installed.name, opts.zypperIntervalMs);
       if (answer?.kind === 'date') return { atMs: answer.date, source: 'zypper' };
       // "Now" says support has ended without a date: the time of the check is the latest it can be.
-      if (answer?.kind === 'ended') return { atMs, source: 'zypper' };
+      if (answer?.kind === 'ended') return expiryAsOf({ atMs, source: 'zypper', ended: true }, ctx.now());
+      // "Now" because an update is available, or no date known: the next source answers.
+      if (answer) ctx.log.debug('zypper lifecycle gives no end date', { package: input.installed.name, answer: answer.kind });
     } catch (err) {
       ctx.problem(err instanceof Error ? err.message : String(err));
     }

@@ -2,7 +2,7 @@
 // Read fresh on every scrape; only world-readable attributes are read (never force or signal).
 
 import { FileReadError, isNotFound } from '../errors.js';
-import { listDirectory, listSubdirectories, readHostFile } from '../host/files.js';
+import { listDirectory, listSubdirectories, listSubdirectoryNames, readHostFile } from '../host/files.js';
 import { hostView, sysPath } from '../host/paths.js';
 import { parseSysfsFlag, parseSysfsInteger } from '../parsers/sysfs.js';
 import type { CollectorContext } from './types.js';
@@ -27,16 +27,19 @@ export interface LivepatchData {
 
 export function collectLivepatch(ctx: CollectorContext): LivepatchData {
   const root = sysPath(ctx.paths, 'kernel/livepatch');
-  const names = listSubdirectories(root);
-  if (names === undefined) {
+  const listing = listSubdirectoryNames(root);
+  if (listing === undefined) {
     // Tell "no livepatch support" apart from "sysfs is not where we were told".
     if (listSubdirectories(sysPath(ctx.paths, 'kernel')) === undefined) {
       throw new FileReadError(hostView(ctx.paths, sysPath(ctx.paths, 'kernel')), 'no such directory: is sysfs mounted at --path.sysfs?', 'ENOENT');
     }
     return { supported: false, patches: [] };
   }
+  // A name that is not valid UTF-8 cannot be a label value nor a path we could read back: never
+  // dropped unseen, it is a problem of the collector (success 0), named with its bytes escaped.
+  for (const name of listing.undecodable) ctx.problem(`${hostView(ctx.paths, root)}: patch directory name is not valid UTF-8: ${name}`);
   const patches: SysfsPatch[] = [];
-  for (const name of names) {
+  for (const name of listing.names) {
     const patch = readPatch(ctx, root, name);
     if (patch) patches.push(patch);
   }

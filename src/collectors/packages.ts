@@ -26,14 +26,31 @@ export function findRpmDb(ctx: CollectorContext): string | undefined {
   return RPMDB_DIRS.find((rel) => isDirectory(rootfsPath(ctx.paths, rel)));
 }
 
-/** A cheap fingerprint of the RPM database: names, sizes and modification times of its files. */
+/**
+ * The files of an RPM database that change when packages change, for every backend: bdb
+ * `Packages`, ndb `Packages.db` and `Index.db`, sqlite `rpmdb.sqlite` and its write-ahead log.
+ * Never lock files or shared memory (bdb `__db.NNN`, sqlite `-shm`): readers write those, and
+ * sqlite rewrites `rpmdb.sqlite-shm` even for a read-only `rpm -qa`, so a stamp that covered them
+ * would change with every query the exporter itself runs.
+ */
+const RPMDB_CONTENT_FILES = ['Packages', 'Packages.db', 'Index.db', 'rpmdb.sqlite', 'rpmdb.sqlite-wal'];
+
+/** Files no package change is needed to touch: locks, shared memory, bdb environment regions. */
+const RPMDB_VOLATILE = /(^\.|\.lock$|-shm$|^__db\.\d+$)/;
+
+/**
+ * A cheap fingerprint of the RPM database: sizes, modification times and inodes of its content
+ * files. A database of none of the known layouts: every file but the volatile ones.
+ */
 export function rpmDbStamp(ctx: CollectorContext): string {
   const rel = findRpmDb(ctx);
   if (rel === undefined) return 'none';
   const dir = rootfsPath(ctx.paths, rel);
   const names = listNames(dir);
   if (names === undefined) return `${rel}|unreadable`;
-  return `${rel}|${names.map((n) => `${n}:${statStamp(`${dir}/${n}`) ?? ''}`).join('|')}`;
+  const known = RPMDB_CONTENT_FILES.filter((n) => names.includes(n));
+  const files = known.length > 0 ? known : names.filter((n) => !RPMDB_VOLATILE.test(n));
+  return `${rel}|${files.map((n) => `${n}:${statStamp(`${dir}/${n}`) ?? ''}`).join('|')}`;
 }
 
 /** rpm's --root/--dbpath arguments for reading the host through a root path. */

@@ -12,7 +12,9 @@ export type SettingType =
   | { readonly kind: 'bool' }
   | { readonly kind: 'duration' }
   | { readonly kind: 'int'; readonly min: number; readonly max: number }
-  | { readonly kind: 'enum'; readonly values: readonly string[] };
+  | { readonly kind: 'enum'; readonly values: readonly string[] }
+  /** `[host]:port`; the flag may be repeated (and the YAML key may be a list): one listener each. */
+  | { readonly kind: 'listen-addresses' };
 
 export interface Setting {
   /** Flag name without dashes, e.g. "web.listen-address". */
@@ -41,7 +43,7 @@ const COLLECTOR_HELP: Record<CollectorName, string> = {
 };
 
 export const SETTINGS: readonly Setting[] = [
-  { flag: 'web.listen-address', yaml: ['web', 'listen_address'], type: str, default: ':10055', help: 'Address to listen on for the web interface and telemetry.' },
+  { flag: 'web.listen-address', yaml: ['web', 'listen_address'], type: { kind: 'listen-addresses' }, default: ':10055', help: 'Address to listen on for the web interface and telemetry ([host]:port); repeat the flag (or give a YAML list) to listen on several.' },
   { flag: 'web.telemetry-path', yaml: ['web', 'telemetry_path'], type: str, default: '/metrics', help: 'Path under which to expose metrics.' },
   { flag: 'web.config.file', yaml: ['web', 'config_file'], type: path, default: undefined, help: 'Path to a Prometheus web configuration file (TLS and basic auth).' },
   { flag: 'web.disable-exporter-metrics', yaml: ['web', 'disable_exporter_metrics'], type: bool, default: false, help: 'Exclude the exporter process metrics (process_*, nodejs_*).' },

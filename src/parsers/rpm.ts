@@ -19,10 +19,15 @@ export interface RpmPackage {
 
 const TOKEN = /^[A-Za-z0-9._+~^-]+$/;
 
-/** Parse the output of `rpm -qa --qf RPM_QUERY_FORMAT`. Any line of another shape is an error. */
+/**
+ * Parse the output of `rpm -qa --qf RPM_QUERY_FORMAT`. Any line of another shape is an error, and
+ * so is a last record without its newline (output cut off: every record of the format ends with one).
+ */
 export function parseRpmQuery(text: string, source = 'rpm -qa'): RpmPackage[] {
   const out: RpmPackage[] = [];
   const lines = text.split('\n');
+  // What follows the last newline: nothing, or a record that was cut off (reported after the lines before it).
+  const last = lines.pop()!;
   lines.forEach((raw, i) => {
     const line = raw.replace(/\r$/, '');
     if (line === '') return;
@@ -44,6 +49,7 @@ export function parseRpmQuery(text: string, source = 'rpm -qa'): RpmPackage[] {
       installTime: install === '(none)' ? 0 : Number(install),
     });
   });
+  if (last !== '') throw new ParseError(source, `line ${lines.length + 1}: record cut off (no newline): ${JSON.stringify(last.slice(0, 120))}`);
   return out;
 }
 

@@ -2,7 +2,6 @@
 // came from, what is installed, which CVEs are covered. Pure functions of a Snapshot.
 
 import type { KernelRelease } from '../parsers/kernel.js';
-import type { KlpPatch } from '../parsers/klp.js';
 import { compareVersionRelease, livepatchPackageNamesFor, moduleNamesFor, parseLivepatchPackageName, parseSuseModuleName, type RpmPackage } from '../parsers/rpm.js';
 import type { PackagesData } from '../collectors/packages.js';
 import type { SysfsPatch } from '../collectors/livepatch.js';
@@ -62,14 +61,17 @@ export function derive(s: Snapshot): Derived {
     else state = 'unpatched';
   }
 
-  // Map each loaded patch to its package: the installed package whose module name it carries,
-  // else the RPM that klp names for it. Never from the module name alone.
+  // Map each loaded patch to its package: the installed package that ships a module of that
+  // name, else the RPM that klp names for it, but only when that package ships the module too
+  // (klp may name the package as upgraded since, which does not contain the loaded module).
   const patchInfo: PatchInfo[] = [];
   const versionOf = new Map<string, number>();
+  const byModule = packagesByModule(running ?? []);
+  const klpByModule = firstByKey(s.klp?.patches ?? [], (k) => k.module);
   for (const patch of lp?.patches ?? []) {
-    const pkg = running?.find((p) => moduleNamesFor(p).includes(patch.name));
-    const fromKlp = s.klp?.patches.find((k) => k.module === patch.name)?.rpm;
-    const info = pkg ?? (fromKlp && parseLivepatchPackageName(fromKlp.name) ? fromKlp : undefined);
+    const pkg = byModule.get(patch.name);
+    const fromKlp = klpByModule.get(patch.name)?.rpm;
+    const info = pkg ?? (fromKlp && parseLivepatchPackageName(fromKlp.name) && shipsModule(fromKlp, patch.name) ? fromKlp : undefined);
     if (info) patchInfo.push({ patch: patch.name, package: info.name, version: info.version, release: info.release });
     // A loaded SUSE module is built for the running kernel, so its VERSION is the running
     // kernel's live patch version even when the package was already upgraded away.
@@ -83,7 +85,7 @@ export function derive(s: Snapshot): Derived {
     (p) => (p.enabled === undefined || p.transition === undefined) && versionOf.has(p.name) && (!activePatch || versionOf.get(p.name)! > versionOf.get(activePatch.name)!),
   );
   const activeVersion = lp && !undecided ? (activePatch ? versionOf.get(activePatch.name)! : 0) : undefined;
-  const installedVersion = running ? Math.max(0, ...running.map((p) => integer(p.version) ?? 0)) : undefined;
+  const installedVersion = running ? running.reduce((max, p) => Math.max(max, integer(p.version) ?? 0), 0) : undefined;
 
   let cves: readonly string[] | undefined;
   let bugs: readonly string[] | undefined;
@@ -91,7 +93,7 @@ export function derive(s: Snapshot): Derived {
     cves = [];
     bugs = [];
   } else if (activeVersion !== undefined && activePatch && s.klp) {
-    const block = findKlpBlock(s.klp.patches, activePatch.name);
+    const block = klpByModule.get(activePatch.name);
     if (block) {
       cves = block.initial ? [] : block.cves;
       bugs = block.initial ? [] : block.bugs;
@@ -121,8 +123,23 @@ function pickActive(patches: readonly SysfsPatch[], versionOf: Map<string, numbe
   return best;
 }
 
-function findKlpBlock(blocks: readonly KlpPatch[], module: string): KlpPatch | undefined {
-  return blocks.find((b) => b.module === module);
+/** Whether a package ships a live patch module of that name. */
+function shipsModule(pkg: { version: string; release: string }, module: string): boolean {
+  return moduleNamesFor(pkg).includes(module);
+}
+
+/** Module name → the first package (highest version first) that ships it: one pass over the packages. */
+function packagesByModule(packages: readonly RpmPackage[]): Map<string, RpmPackage> {
+  const out = new Map<string, RpmPackage>();
+  for (const p of packages) for (const m of moduleNamesFor(p)) if (!out.has(m)) out.set(m, p);
+  return out;
+}
+
+/** The first item of each key, in one pass (what `find` would return for that key). */
+function firstByKey<T>(items: readonly T[], key: (item: T) => string): Map<string, T> {
+  const out = new Map<string, T>();
+  for (const item of items) if (!out.has(key(item))) out.set(key(item), item);
+  return out;
 }
 
 function integer(text: string): number | undefined {

@@ -5,7 +5,7 @@ import type { Config } from '../config/config.js';
 import type { CollectorName } from '../config/settings.js';
 import { collectKernel, type KernelData } from '../collectors/kernel.js';
 import { collectKlp, type KlpData } from '../collectors/klp.js';
-import { collectLifecycle, LIFECYCLE_PATHS, ZypperMemo, type Expiry } from '../collectors/lifecycle.js';
+import { collectLifecycle, expiryAsOf, LIFECYCLE_PATHS, ZypperMemo, type Expiry } from '../collectors/lifecycle.js';
 import { collectLivepatch, type LivepatchData } from '../collectors/livepatch.js';
 import { collectPackages, rpmDbStamp, type PackagesData } from '../collectors/packages.js';
 import { collectTaint } from '../collectors/taint.js';
@@ -29,6 +29,8 @@ export interface ScraperDeps {
   readonly log: Logger;
   /** Unix ms. */
   readonly now: () => number;
+  /** Where commands started are counted; owned by whoever outlives the scraper (reloads). */
+  readonly commandRuns?: Map<CommandName, number>;
 }
 
 export class Scraper {
@@ -38,10 +40,11 @@ export class Scraper {
   private readonly zypper = new ZypperMemo();
   private readonly abort = new AbortController();
   private inflight: { promise: Promise<Snapshot>; bringForward: (at: number) => void } | undefined;
-  /** Commands started since start-up, by command name. */
-  readonly commandRuns = new Map<CommandName, number>();
+  /** Commands started since start-up (not since this scraper: it is replaced on reload), by command name. */
+  readonly commandRuns: Map<CommandName, number>;
 
   constructor(private readonly deps: ScraperDeps) {
+    this.commandRuns = deps.commandRuns ?? new Map();
     const maxAge = deps.config.cache.maxAgeMs;
     this.packages = new CachedValue(maxAge, deps.now);
     this.klp = new CachedValue(maxAge, deps.now);
@@ -202,6 +205,8 @@ export class Scraper {
       health.push({ name: 'lifecycle', success: false, durationSeconds: 0, cached: true, lastSuccessMs: this.lifecycle.peek()?.lastSuccessMs });
       this.deps.log.error('collector failed', { collector: 'lifecycle', err: 'running kernel unknown (kernel collector failed or disabled)' });
     }
+    // A cached "support ended" stays in the past even when the clock stepped back since.
+    if (lifecycle?.expiry) lifecycle = { expiry: expiryAsOf(lifecycle.expiry, this.deps.now()) };
     return { health, commands, kernel: kernelData, livepatch, taint, packages, klp, lifecycle };
   }
 

@@ -112,10 +112,11 @@ describe.each(dashboards)('dashboards/%s', (file, d) => {
     }
   });
 
-  test('panels that read only recorded series name the rules and say the Instance filter does not apply', () => {
+  test('panels that read only fleet-wide recorded series name the rules and say the Instance filter does not apply', () => {
     for (const p of visual) {
       const sels = (p.targets ?? []).flatMap((t) => selectors(t.expr ?? ''));
-      if (sels.length === 0 || !sels.every((s) => isRecorded(s.metric))) continue;
+      // Per-host rules (instance:…) keep the instance label and are selected with the Instance filter.
+      if (sels.length === 0 || !sels.every((s) => isRecorded(s.metric) && !s.matchers.has('instance'))) continue;
       const description = p.description ?? '';
       expect({ panel: p.title, says: /the Instance filter does not apply/.test(description) }).toEqual({ panel: p.title, says: true });
       for (const s of sels) expect({ panel: p.title, names: description.includes(s.metric) }).toEqual({ panel: p.title, names: true });

@@ -67,7 +67,7 @@ describe('flags', () => {
     ]);
     expect(cmd.configFile).toBe(file('partial.good.yml'));
     const c = buildConfig(parseFile('partial.good.yml'), cmd.settings, 'partial.good.yml');
-    expect(c.web.listenAddress).toBe('127.0.0.1:9999');
+    expect(c.web.listenAddresses).toEqual([{ address: '127.0.0.1:9999', host: '127.0.0.1', port: 9999 }]);
     expect(c.exec.timeoutMs).toBe(3000);
     expect(c.collectors.klp).toBe(false);
     expect(c.collectors.packages).toBe(true); // flag over file
@@ -82,6 +82,39 @@ describe('flags', () => {
     [['positional'], 'unexpected argument "positional"'],
   ])('%j is rejected', (argv, message) => {
     expect(() => parseCommandLine(argv)).toThrow(message);
+  });
+
+  it('a repeated flag is never "last one wins": --web.listen-address adds an address, any other is an error', () => {
+    const c = buildConfig(new Map(), parseCommandLine(['--web.listen-address=127.0.0.1:9999', '--web.listen-address', '[::1]:9998', '--web.listen-address=:9997']).settings);
+    expect(c.web.listenAddresses).toEqual([
+      { address: '127.0.0.1:9999', host: '127.0.0.1', port: 9999 },
+      { address: '[::1]:9998', host: '::1', port: 9998 },
+      { address: ':9997', host: undefined, port: 9997 },
+    ]);
+    for (const argv of [
+      ['--exec.timeout=1s', '--exec.timeout=2s'],
+      ['--collector.klp', '--no-collector.klp'],
+      ['--testing.now=2025-01-01T00:00:00Z', '--testing.now', '2025-01-02T00:00:00Z'],
+      ['--config.file=a.yml', '--config.file=b.yml'],
+    ]) {
+      const name = argv[0]!.replace(/^--(no-)?/, '').split('=')[0];
+      expect(() => parseCommandLine(argv)).toThrow(`flag --${name} given more than once`);
+    }
+  });
+
+  it.each([
+    [['--web.listen-address=10055'], 'flag --web.listen-address: invalid listen address "10055": expected [host]:port'],
+    [['--web.listen-address=:99999'], 'flag --web.listen-address: invalid listen address ":99999": port must be 0 to 65535'],
+    [['--web.listen-address=:1', '--web.listen-address=nonsense'], 'flag --web.listen-address: invalid listen address "nonsense"'],
+    [['--web.listen-address=127.0.0.1:1', '--web.listen-address=127.0.0.1:1'], 'flag --web.listen-address: "127.0.0.1:1" given more than once'],
+  ])('checks listen addresses when the configuration is built: %j', (argv, message) => {
+    expect(() => buildConfig(new Map(), parseCommandLine(argv).settings)).toThrow(message);
+  });
+
+  it('takes one listen address or a list of them from the config file, and checks them', () => {
+    expect(buildConfig(parseConfigFile('web:\n  listen_address: ["127.0.0.1:1", "[::1]:2"]\n', 'x.yml'), new Map(), 'x.yml').web.listenAddresses.map((a) => a.port)).toEqual([1, 2]);
+    expect(() => buildConfig(parseConfigFile('web:\n  listen_address: 10055\n', 'x.yml'), new Map(), 'x.yml')).toThrow('web.listen_address: invalid listen address "10055"');
+    expect(() => buildConfig(parseConfigFile('web:\n  listen_address: []\n', 'x.yml'), new Map(), 'x.yml')).toThrow('web.listen_address: expected at least one address');
   });
 
   it('checks values given as flags, naming the flag', () => {

@@ -43,9 +43,17 @@ export function loadScenario(name: string, hostsDir = HOSTS): Scenario {
   return { name, dir, root: path.join(dir, 'root'), bin: path.join(dir, 'bin'), now: meta.now, args: meta.args ?? [], description: meta.description };
 }
 
-/** Flags that point the exporter at a fixture host, with its frozen clock. */
+/** The setting a flag argument names: `--no-x`, `--x=v` and `--x` all name "x". */
+const flagName = (arg: string) => arg.replace(/^--(no-)?/, '').split('=')[0];
+
+/**
+ * Flags that point the exporter at a fixture host, with its frozen clock. A flag in `extra`
+ * replaces the scenario's own (the exporter rejects a repeated flag instead of taking the last).
+ */
 export function scenarioArgs(s: Scenario, extra: readonly string[] = []): string[] {
-  return ['--path.rootfs', s.root, '--exec.path', s.bin, '--testing.now', s.now, '--web.disable-exporter-metrics', ...s.args, ...extra];
+  const overridden = new Set(extra.filter((a) => a.startsWith('--')).map(flagName));
+  const base: string[][] = [['--path.rootfs', s.root], ['--exec.path', s.bin], ['--testing.now', s.now], ['--web.disable-exporter-metrics'], ...s.args.map((a) => [a])];
+  return [...base.filter(([flag]) => !overridden.has(flagName(flag!))).flat(), ...extra];
 }
 
 export const GOLDEN_BUILD_INFO = { version: '0.0.0-test', revision: 'test', nodejsVersion: 'v0.0.0' };

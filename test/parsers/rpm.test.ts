@@ -30,6 +30,10 @@ describe('parseRpmQuery', () => {
     ['a\t1\t2\tx86_64\tsoon\t4\n', /invalid build time/],
     ['a b\t1\t2\tx86_64\t3\t4\n', /invalid name/],
     ['a\t1\t2\tx86_64\t3\t4\textra\n', /got 7/],
+    // rpm exiting 0 with its last record cut off: every record of the query format ends with a newline.
+    ['a\t1\t2\tx86_64\t3\t1745000000\nb\t1\t2\tx86_64\t3\t17', /line 2: record cut off \(no newline\)/],
+    ['a\t1\t2\tx86_64\t3\t4', /line 1: record cut off/],
+    ['a\t1\t2\tx86_64\t3\t4\r', /line 1: record cut off/],
   ])('rejects %j', (text, message) => {
     expect(() => parseRpmQuery(text, 'rpm -qa')).toThrow(ParseError);
     expect(() => parseRpmQuery(text, 'rpm -qa')).toThrow(message);
