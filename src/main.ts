@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { readBuildInfo } from './build-info.js';
 import { helpText, loadConfig, parseCommandLine, type CommandLine, type Config } from './config/config.js';
 import { describeError } from './errors.js';
-import { Exporter } from './exporter.js';
+import { Exporter, type ExporterOptions } from './exporter.js';
 import { createLogger, type Logger } from './log.js';
 import { dashboardCommand, rulesCommand, SUBCOMMANDS_HELP, UsageError } from './monitoring.js';
 import { createApp } from './server/app.js';
@@ -28,8 +28,8 @@ export async function writeTextfile(exporter: Exporter, file: string): Promise<v
   }
 }
 
-async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: WebConfig | undefined): Promise<void> {
-  const exporter = await Exporter.create(config, log);
+async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: WebConfig | undefined, opts: ExporterOptions): Promise<void> {
+  const exporter = await Exporter.create(config, log, opts);
 
   const web = new LiveWebConfig(webConfig);
 
@@ -67,9 +67,7 @@ async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: W
   // --web.config.file: TLS, client certificates, basic auth (all paths but /-/healthy) and headers; see src/web/.
   // The connection limit follows the open files limit (src/web/connections.ts).
   // One server per --web.listen-address (the flag may be repeated, as with exporter-toolkit), all serving the same app.
-  const servers = config.web.listenAddresses.map(() =>
-    createWebServer(app, web, { requestTimeoutMs: 60_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 30_000, maxHeadersCount: 100, log }),
-  );
+  const servers = config.web.listenAddresses.map(() => createWebServer(app, web, { requestTimeoutMs: 60_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 30_000, maxHeadersCount: 100, log }));
   try {
     await Promise.all(
       servers.map(
@@ -130,7 +128,8 @@ async function subcommand(name: string, args: readonly string[]): Promise<number
   }
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
+/** Run the exporter with `argv`; `opts` lets a caller (tests) give the clock. Resolves with the exit code, or -1 while serving. */
+export async function main(argv: readonly string[], opts: ExporterOptions = {}): Promise<number> {
   if (argv[0] === 'rules' || argv[0] === 'dashboard' || argv[0] === 'demo') return subcommand(argv[0], argv.slice(1));
   let cmd: CommandLine;
   let config: Config;
@@ -159,7 +158,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (config.textfileOutput) {
-    const exporter = await Exporter.create(config, log);
+    const exporter = await Exporter.create(config, log, opts);
     try {
       await writeTextfile(exporter, config.textfileOutput);
       log.info('wrote textfile', { file: config.textfileOutput });
@@ -172,7 +171,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   }
   try {
-    await serve(cmd, config, log, webConfig);
+    await serve(cmd, config, log, webConfig, opts);
   } catch (err) {
     log.error('cannot start', { err: describeError(err) });
     return 1;

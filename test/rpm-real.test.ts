@@ -28,7 +28,10 @@ interface Pkg {
 const KERNEL_BUILD = 1729165662; // 2024-10-17T11:47:42Z
 const PACKAGES: Pkg[] = [
   {
-    name: 'kernel-livepatch-6_4_0-150600_23_25-default', version: '3', release: '150600.13.9.1', buildTime: 1747382400,
+    name: 'kernel-livepatch-6_4_0-150600_23_25-default',
+    version: '3',
+    release: '150600.13.9.1',
+    buildTime: 1747382400,
     changelog: [
       '* Fri May 16 2025 nstange@suse.de',
       '- Bump up the version number in spec file',
@@ -54,16 +57,32 @@ const PACKAGES: Pkg[] = [
 
 function buildRpm(top: string, p: Pkg): string {
   const spec = path.join(top, `${p.name}-${p.release}.spec`);
-  writeFileSync(spec, [
-    `Name: ${p.name}`, `Version: ${p.version}`, `Release: ${p.release}`, 'Summary: test package', 'License: GPL-2.0-only', 'BuildArch: noarch',
-    '%description', 'Empty package for the klp_exporter tests.', '%files', '%changelog', p.changelog ?? '* Mon Jan 01 2024 test@example.com\n- nothing', '',
-  ].join('\n'));
+  writeFileSync(
+    spec,
+    [
+      `Name: ${p.name}`,
+      `Version: ${p.version}`,
+      `Release: ${p.release}`,
+      'Summary: test package',
+      'License: GPL-2.0-only',
+      'BuildArch: noarch',
+      '%description',
+      'Empty package for the klp_exporter tests.',
+      '%files',
+      '%changelog',
+      p.changelog ?? '* Mon Jan 01 2024 test@example.com\n- nothing',
+      '',
+    ].join('\n'),
+  );
   execFileSync(which('rpmbuild'), ['-bb', '--quiet', '--define', `_topdir ${top}`, '--define', 'use_source_date_epoch_as_buildtime 1', '--define', '_buildhost buildhost', spec], {
     env: { ...process.env, SOURCE_DATE_EPOCH: String(p.buildTime) },
     stdio: 'pipe',
   });
   const dir = path.join(top, 'RPMS/noarch');
-  return path.join(dir, readdirSync(dir).find((f) => f.startsWith(`${p.name}-${p.version}-${p.release}.`))!);
+  return path.join(
+    dir,
+    readdirSync(dir).find((f) => f.startsWith(`${p.name}-${p.version}-${p.release}.`))!,
+  );
 }
 
 describe('with the real rpm', () => {

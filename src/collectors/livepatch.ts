@@ -5,7 +5,7 @@ import { FileReadError, isNotFound } from '../errors.js';
 import { listDirectory, listSubdirectories, listSubdirectoryNames, readHostFile } from '../host/files.js';
 import { hostView, sysPath } from '../host/paths.js';
 import { parseSysfsFlag, parseSysfsInteger } from '../parsers/sysfs.js';
-import type { CollectorContext } from './types.js';
+import type { CollectorContext, DirectCollector } from './collector.js';
 
 export interface SysfsPatch {
   readonly name: string;
@@ -25,7 +25,15 @@ export interface LivepatchData {
   readonly patches: readonly SysfsPatch[];
 }
 
-export function collectLivepatch(ctx: CollectorContext): LivepatchData {
+export const livepatch: DirectCollector<'livepatch'> = {
+  kind: 'direct',
+  name: 'livepatch',
+  help: 'live patches loaded in the kernel (/sys/kernel/livepatch), read on every scrape',
+  enabledByDefault: true,
+  collect: collectLivepatch,
+};
+
+function collectLivepatch(ctx: CollectorContext): LivepatchData {
   const root = sysPath(ctx.paths, 'kernel/livepatch');
   const listing = listSubdirectoryNames(root);
   if (listing === undefined) {
@@ -72,12 +80,7 @@ function readPatchOnce(ctx: CollectorContext, dir: string, name: string): { patc
   // Listing first tells which optional attributes this kernel has, so that an absent one costs
   // no failed open (and no error object) on every scrape.
   const listing = listDirectory(dir);
-  const attr = <T>(
-    file: string,
-    present: boolean,
-    parse: (text: string, source: string) => T,
-    optional: boolean,
-  ): T | undefined => {
+  const attr = <T>(file: string, present: boolean, parse: (text: string, source: string) => T, optional: boolean): T | undefined => {
     const p = `${dir}/${file}`;
     try {
       if (present) return parse(readHostFile(p), hostView(ctx.paths, p));

@@ -9,7 +9,8 @@ import { ConfigError } from '../errors.js';
 import type { LogFormat, LogLevel } from '../log.js';
 import { parseDuration } from './duration.js';
 import { boundedValue, safeKey, yamlErrorText, yamlShapeProblem } from './yaml-shape.js';
-import { COLLECTOR_NAMES, COMMAND_FLAGS, SETTINGS, type CollectorName, type Setting } from './settings.js';
+import { COLLECTOR_NAMES, type CollectorName } from '../collectors/index.js';
+import { COMMAND_FLAGS, SETTINGS, type Setting } from './settings.js';
 
 /** One address to listen on: `:10055` (every interface), `127.0.0.1:10055`, `[::1]:10055`. */
 export interface ListenAddress {
@@ -39,8 +40,6 @@ export interface Config {
   readonly exec: { readonly path: string; readonly timeoutMs: number; readonly maxOutputBytes: number };
   readonly textfileOutput: string | undefined;
   readonly log: { readonly level: LogLevel; readonly format: LogFormat };
-  /** Frozen clock (unix ms), for tests and demos. */
-  readonly testingNow: number | undefined;
 }
 
 type Value = string | boolean | number | readonly string[];
@@ -82,7 +81,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument ${boundedValue(arg)}`);
     const eq = arg.indexOf('=');
     let name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
-    let inline: string | undefined = eq === -1 ? undefined : arg.slice(eq + 1);
+    const inline: string | undefined = eq === -1 ? undefined : arg.slice(eq + 1);
     let negated = false;
     if (name.startsWith('no-') && !BY_FLAG.has(name)) {
       name = name.slice(3);
@@ -122,7 +121,6 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   }
   return { settings, configFile, check, help, version };
 }
-
 
 /** The line each setting came from, for the values parseConfigFile returned (messages of buildConfig). */
 const LINES = new WeakMap<Values, Map<string, number>>();
@@ -243,12 +241,7 @@ export function buildConfig(fileValues: Values, flagValues: Values, file?: strin
   if (!telemetryPath.startsWith('/') || ['/', '/-/healthy', '/-/reload'].includes(telemetryPath)) {
     throw new ConfigError(`web.telemetry-path: must start with "/" and not be "/", "/-/healthy" or "/-/reload", got ${boundedValue(telemetryPath)}`);
   }
-  const testing = optStr('testing.now');
-  let testingNow: number | undefined;
-  if (testing !== undefined) {
-    testingNow = Date.parse(testing);
-    if (!Number.isFinite(testingNow)) throw new ConfigError(`testing.now: not an RFC 3339 time: ${boundedValue(testing)}`);
-  }
+
   const configDir = file ? path.dirname(path.resolve(file)) : process.cwd();
   const resolvePath = (p: string | undefined) => (p === undefined ? undefined : path.resolve(configDir, p));
   const fromFlagOrFile = (flag: string) => (flagValues.has(flag) ? path.resolve(str(flag)) : resolvePath(optStr(flag)));
@@ -274,7 +267,6 @@ export function buildConfig(fileValues: Values, flagValues: Values, file?: strin
     exec: { path: str('exec.path'), timeoutMs: num('exec.timeout'), maxOutputBytes: num('exec.max-output') },
     textfileOutput: fromFlagOrFile('textfile.output'),
     log: { level: str('log.level') as LogLevel, format: str('log.format') as LogFormat },
-    testingNow,
   };
 }
 
@@ -344,7 +336,6 @@ export async function loadConfig(cmd: CommandLine): Promise<Config> {
 export function helpText(): string {
   const rows: Array<[string, string]> = [];
   for (const s of SETTINGS) {
-    if (s.hidden) continue;
     const name = s.type.kind === 'bool' ? `--[no-]${s.flag}` : `--${s.flag}=<${s.type.kind === 'enum' ? s.type.values.join('|') : s.type.kind}>`;
     const def = s.default === undefined ? '' : ` (default: ${String(s.default)})`;
     rows.push([name, `${s.help}${def}`]);

@@ -12,14 +12,8 @@ import { addMonthsUtc, parseIsoDate } from '../../src/parsers/date.js';
 import { parseKernelRelease, parseOsRelease, parseProcVersion } from '../../src/parsers/kernel.js';
 import { parseKlpPatches, parseKlpStatus } from '../../src/parsers/klp.js';
 import { findLifecycleEntry, globMatcher, parseLifecycleData, parseZypperLifecycle } from '../../src/parsers/lifecycle.js';
-import {
-  parseKlpChangelog,
-  parseLivepatchPackageName,
-  parseNvra,
-  parseRpmQuery,
-  parseSuseModuleName,
-  rpmVerCmp,
-} from '../../src/parsers/rpm.js';
+import { parseNvra, parseRpmQuery, rpmVerCmp } from '../../src/parsers/rpm.js';
+import { parseKlpChangelog, parseLivepatchPackageName, parseSuseModuleName } from '../../src/systems/suse/names.js';
 import { parseSysfsFlag, parseSysfsInteger } from '../../src/parsers/sysfs.js';
 import { parseTainted } from '../../src/parsers/taint.js';
 import { HOSTS } from '../helpers/fixture-host.js';
@@ -229,7 +223,12 @@ describe('lifecycle globs', () => {
     const text = fc.string({ unit: fc.constantFrom('a', 'b', '.', '-'), maxLength: 10 });
     fc.assert(
       fc.property(glob, text, (g, t) => {
-        const re = new RegExp(`^${g.replace(/[.+^${}()|[\]\\-]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+        const re = new RegExp(
+          `^${g
+            .replace(/[.+^${}()|[\]\\-]/g, '\\$&')
+            .replace(/\*/g, '.*')
+            .replace(/\?/g, '.')}$`,
+        );
         ok(globMatcher(g).test(t) === re.test(t), () => `${g} vs ${t}`);
       }),
       params,

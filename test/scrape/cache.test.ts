@@ -5,8 +5,8 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { CollectorContext } from '../../src/collectors/types.js';
-import { rpmDbStamp } from '../../src/collectors/packages.js';
+import type { CollectorContext } from '../../src/collectors/collector.js';
+import { rpmDbStamp } from '../../src/systems/suse/rpm.js';
 import { resolveHostPaths } from '../../src/host/paths.js';
 import { CachedValue, RETRY_AFTER_FAILURE_MS } from '../../src/scrape/cache.js';
 import { copyScenario, startInProcess, type RunningExporter } from '../helpers/fixture-host.js';
@@ -45,7 +45,11 @@ describe('CachedValue', () => {
     let t = 0;
     let fail = false;
     let calls = 0;
-    const cache = new CachedValue<number>(3_600_000, () => 5_000 + t, () => t);
+    const cache = new CachedValue<number>(
+      3_600_000,
+      () => 5_000 + t,
+      () => t,
+    );
     const compute = async () => {
       calls++;
       if (fail) throw new Error('rpm: timed out');

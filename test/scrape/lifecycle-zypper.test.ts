@@ -3,14 +3,14 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildConfig, parseCommandLine } from '../../src/config/config.js';
 import { resolveCommands } from '../../src/host/commands.js';
 import { resolveHostPaths } from '../../src/host/paths.js';
 import { silentLogger } from '../../src/log.js';
-import { derive } from '../../src/scrape/derive.js';
+import { liveStatus } from '../../src/status.js';
+import { SYSTEM } from '../../src/systems/index.js';
 import { renderMetrics } from '../../src/scrape/render.js';
 import { Scraper } from '../../src/scrape/scraper.js';
-import { copyScenario, GOLDEN_BUILD_INFO, scenarioArgs } from '../helpers/fixture-host.js';
+import { copyScenario, GOLDEN_BUILD_INFO, scenarioArgs, scenarioConfig } from '../helpers/fixture-host.js';
 
 const PKG = 'kernel-livepatch-6_4_0-150600_23_25-default';
 const DAY = 86_400_000;
@@ -30,12 +30,20 @@ async function host(answer: string) {
   base = copy.base;
   rmSync(path.join(copy.scenario.root, 'usr/share/lifecycle/data/sle-module-live-patching.lifecycle'));
   writeFileSync(path.join(copy.scenario.dir, `cmd/zypper_lifecycle_${PKG}.out`), `\nPackage end of support:\n${PKG} ${answer}\n\n`);
-  const config = buildConfig(new Map(), parseCommandLine(scenarioArgs(copy.scenario, ['--collector.lifecycle.zypper-interval', '1m'])).settings);
+  const { config } = scenarioConfig(scenarioArgs(copy.scenario, ['--collector.lifecycle.zypper-interval', '1m']));
   const clock = { now: Date.parse(copy.scenario.now) };
-  scraper = new Scraper({ config, paths: resolveHostPaths(config.path), commands: await resolveCommands(config.exec.path), log: silentLogger, now: () => clock.now });
+  scraper = new Scraper({ config, paths: resolveHostPaths(config.path), commands: await resolveCommands(config.exec.path, SYSTEM.commands), system: SYSTEM, log: silentLogger, now: () => clock.now });
   const scrape = async () => {
     const s = await scraper!.collect(10_000);
-    const text = await renderMetrics(s, derive(s), { nowMs: clock.now, cveInfo: false, buildInfo: GOLDEN_BUILD_INFO, configReloadSuccessful: true, commandRuns: scraper!.commandRuns });
+    const text = await renderMetrics(s, liveStatus(s, SYSTEM), {
+      nowMs: clock.now,
+      cveInfo: false,
+      buildInfo: GOLDEN_BUILD_INFO,
+      configReloadSuccessful: true,
+      commandRuns: scraper!.commandRuns,
+      commandNames: SYSTEM.commands,
+      expirySources: SYSTEM.expirySources,
+    });
     const value = (name: string) => {
       const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
       return m ? Number(m[1]) : undefined;

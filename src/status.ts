@@ -1,11 +1,12 @@
-// From what the collectors read to what the metrics say: which patch is active, which package it
-// came from, what is installed, which CVEs are covered. Pure functions of a Snapshot.
+// What the collected data means for the operator: the live patch state, which loaded patch is
+// active and which package it came from, what is installed, which CVEs are covered, whether a
+// newer kernel waits for a reboot. Pure functions of a Snapshot; vendor naming is asked of the
+// live patch system (systems/).
 
-import type { KernelRelease } from '../parsers/kernel.js';
-import { compareVersionRelease, livepatchPackageNamesFor, moduleNamesFor, parseLivepatchPackageName, parseSuseModuleName, type RpmPackage } from '../parsers/rpm.js';
-import type { PackagesData } from '../collectors/packages.js';
-import type { SysfsPatch } from '../collectors/livepatch.js';
-import type { Snapshot } from './snapshot.js';
+import type { SysfsPatch } from './collectors/livepatch.js';
+import { compareVersionRelease, type RpmPackage } from './parsers/rpm.js';
+import type { LivePatchSystem } from './systems/system.js';
+import type { Snapshot } from './scrape/snapshot.js';
 
 export type LivepatchState = 'patched' | 'transition' | 'unpatched' | 'unsupported';
 export const LIVEPATCH_STATES: readonly LivepatchState[] = ['patched', 'transition', 'unpatched', 'unsupported'];
@@ -17,7 +18,7 @@ export interface PatchInfo {
   readonly release: string;
 }
 
-export interface Derived {
+export interface Status {
   readonly state: LivepatchState | undefined;
   readonly patchInfo: readonly PatchInfo[];
   /** undefined when not knowable (livepatch collector failed). */
@@ -28,26 +29,10 @@ export interface Derived {
   readonly newerKernelInstalled: boolean | undefined;
 }
 
-/** The running kernel's live patch packages (any of its names), highest version first. */
-export function runningLivepatchPackages(kernel: KernelRelease, packages: PackagesData): RpmPackage[] {
-  const names = livepatchPackageNamesFor(kernel);
-  return packages.livepatch.filter((p) => names.includes(p.name)).sort((a, b) => compareVersionRelease(b, a));
-}
-
-/** Whether kernel package `p` is the running kernel (release = revision plus a rebuild counter). */
-function isRunningKernelPackage(kernel: KernelRelease, p: RpmPackage): boolean {
-  return p.version === kernel.version && (p.release === kernel.revision || p.release.startsWith(`${kernel.revision}.`));
-}
-
-/** The running kernel's own kernel-<flavor> package, if installed. */
-export function runningKernelPackage(kernel: KernelRelease, packages: PackagesData): RpmPackage | undefined {
-  return packages.kernels.find((p) => isRunningKernelPackage(kernel, p));
-}
-
-export function derive(s: Snapshot): Derived {
-  const kernel = s.kernel?.kernel;
+export function liveStatus(s: Snapshot, system: LivePatchSystem): Status {
+  const kernel = s.kernel?.running;
   const lp = s.livepatch;
-  const running = kernel && s.packages ? runningLivepatchPackages(kernel, s.packages) : undefined;
+  const running = kernel && s.packages ? system.livepatchPackagesOf(kernel, s.packages) : undefined;
 
   // A patch whose enabled or transition file could not be read could be anything: say only
   // what the known values prove, and leave the state out otherwise (never "unpatched" by guess).
@@ -66,26 +51,24 @@ export function derive(s: Snapshot): Derived {
   // (klp may name the package as upgraded since, which does not contain the loaded module).
   const patchInfo: PatchInfo[] = [];
   const versionOf = new Map<string, number>();
-  const byModule = packagesByModule(running ?? []);
+  const byModule = packagesByModule(running ?? [], system);
   const klpByModule = firstByKey(s.klp?.patches ?? [], (k) => k.module);
   for (const patch of lp?.patches ?? []) {
     const pkg = byModule.get(patch.name);
     const fromKlp = klpByModule.get(patch.name)?.rpm;
-    const info = pkg ?? (fromKlp && parseLivepatchPackageName(fromKlp.name) && shipsModule(fromKlp, patch.name) ? fromKlp : undefined);
+    const info = pkg ?? (fromKlp && system.isLivepatchPackageName(fromKlp.name) && system.moduleNamesOf(fromKlp).includes(patch.name) ? fromKlp : undefined);
     if (info) patchInfo.push({ patch: patch.name, package: info.name, version: info.version, release: info.release });
-    // A loaded SUSE module is built for the running kernel, so its VERSION is the running
-    // kernel's live patch version even when the package was already upgraded away.
-    const v = info ? integer(info.version) : parseSuseModuleName(patch.name)?.version;
+    // A loaded module is built for the running kernel, so the version its name carries is the
+    // running kernel's live patch version even when the package was already upgraded away.
+    const v = info ? system.packageVersion(info) : system.moduleVersion(patch.name);
     if (v !== undefined) versionOf.set(patch.name, v);
   }
 
   const activePatch = lp ? pickActive(lp.patches, versionOf) : undefined;
   // Unknown as well when a patch of unknown state could be the active one (a higher version).
-  const undecided = lp?.patches.some(
-    (p) => (p.enabled === undefined || p.transition === undefined) && versionOf.has(p.name) && (!activePatch || versionOf.get(p.name)! > versionOf.get(activePatch.name)!),
-  );
+  const undecided = lp?.patches.some((p) => (p.enabled === undefined || p.transition === undefined) && versionOf.has(p.name) && (!activePatch || versionOf.get(p.name)! > versionOf.get(activePatch.name)!));
   const activeVersion = lp && !undecided ? (activePatch ? versionOf.get(activePatch.name)! : 0) : undefined;
-  const installedVersion = running ? running.reduce((max, p) => Math.max(max, integer(p.version) ?? 0), 0) : undefined;
+  const installedVersion = running ? running.reduce((max, p) => Math.max(max, system.packageVersion(p) ?? 0), 0) : undefined;
 
   let cves: readonly string[] | undefined;
   let bugs: readonly string[] | undefined;
@@ -97,7 +80,7 @@ export function derive(s: Snapshot): Derived {
     if (block) {
       cves = block.initial ? [] : block.cves;
       bugs = block.initial ? [] : block.bugs;
-    } else if (s.klp.changelog && running?.[0] && integer(running[0].version) === activeVersion) {
+    } else if (s.klp.changelog && running?.[0] && system.packageVersion(running[0]) === activeVersion) {
       // Changelog of the installed package, which is the active one.
       cves = s.klp.changelog.cves;
       bugs = s.klp.changelog.bugs;
@@ -106,8 +89,9 @@ export function derive(s: Snapshot): Derived {
 
   let newerKernelInstalled: boolean | undefined;
   if (kernel && s.packages) {
-    const ref = runningKernelPackage(kernel, s.packages) ?? { version: kernel.version, release: kernel.revision };
-    newerKernelInstalled = s.packages.kernels.some((k) => !isRunningKernelPackage(kernel, k) && compareVersionRelease(k, ref) > 0);
+    const isRunning = (p: { version: string; release: string }) => system.isRunningKernelPackage(kernel, p);
+    const ref = s.packages.kernelPackages.find(isRunning) ?? { version: kernel.version, release: kernel.revision };
+    newerKernelInstalled = s.packages.kernelPackages.some((k) => !isRunning(k) && compareVersionRelease(k, ref) > 0);
   }
 
   return { state, patchInfo, activeVersion, installedVersion, cves, bugs, newerKernelInstalled };
@@ -123,15 +107,10 @@ function pickActive(patches: readonly SysfsPatch[], versionOf: Map<string, numbe
   return best;
 }
 
-/** Whether a package ships a live patch module of that name. */
-function shipsModule(pkg: { version: string; release: string }, module: string): boolean {
-  return moduleNamesFor(pkg).includes(module);
-}
-
 /** Module name → the first package (highest version first) that ships it: one pass over the packages. */
-function packagesByModule(packages: readonly RpmPackage[]): Map<string, RpmPackage> {
+function packagesByModule(packages: readonly RpmPackage[], system: LivePatchSystem): Map<string, RpmPackage> {
   const out = new Map<string, RpmPackage>();
-  for (const p of packages) for (const m of moduleNamesFor(p)) if (!out.has(m)) out.set(m, p);
+  for (const p of packages) for (const m of system.moduleNamesOf(p)) if (!out.has(m)) out.set(m, p);
   return out;
 }
 
@@ -140,8 +119,4 @@ function firstByKey<T>(items: readonly T[], key: (item: T) => string): Map<strin
   const out = new Map<string, T>();
   for (const item of items) if (!out.has(key(item))) out.set(key(item), item);
   return out;
-}
-
-function integer(text: string): number | undefined {
-  return /^\d{1,9}$/.test(text) ? Number(text) : undefined;
 }
