@@ -78,4 +78,3 @@ export function serviceDeployments() {
 export const cleanEnv = (env) => ({ PATH: process.env.PATH ?? '/usr/bin:/bin', ...env });
 
 export const describeDeployment = (d) => `${[...Object.entries(d.env).map(([k, v]) => `${k}=${v}`), 'node', ...d.nodeFlags].join(' ')} ${path.relative(PROJECT, d.program)}`;
-

@@ -12,9 +12,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { cleanEnv, describeDeployment as describe, serviceDeployments, TEXTFILE_UNIT, unitDeployment } from './deployment.mjs';
-import {
-  copyHost, fmt, freePort, LOOPBACK, median, mib, PROJECT, quantile, rssBytes, sample, sleep, start, waitHttp,
-} from './lib.mjs';
+import { copyHost, fmt, freePort, LOOPBACK, median, mib, PROJECT, quantile, rssBytes, sample, sleep, start, waitHttp } from './lib.mjs';
 
 const SCENARIO = 'sles15sp6-patched';
 
@@ -61,7 +59,9 @@ function scrape(url, agent) {
 export function wireBytes(port, pathname = '/metrics') {
   return new Promise((resolve, reject) => {
     const sock = net.connect({ host: LOOPBACK, port });
-    const headers = Object.entries(PROMETHEUS_HEADERS).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    const headers = Object.entries(PROMETHEUS_HEADERS)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('');
     let n = 0;
     let head = '';
     sock.on('connect', () => sock.write(`GET ${pathname} HTTP/1.1\r\nHost: ${LOOPBACK}:${port}\r\n${headers}Connection: close\r\n\r\n`));
@@ -145,7 +145,11 @@ export async function hostCostBench({ tmp, quick, log, target }) {
   const cfg = quick
     ? { starts: 3, settleS: 10, idleS: 10, paced: 30, rounds: 3, pacedMs: 100, curve: 20_000, curveStep: 5_000, textfileRuns: 3 }
     : { starts: 7, settleS: 30, idleS: 60, paced: 200, rounds: 5, pacedMs: 100, curve: 200_000, curveStep: 20_000, textfileRuns: 5 };
-  for (const [k, env] of [['idleS', 'BENCH_HOST_IDLE_S'], ['curve', 'BENCH_HOST_SCRAPES']]) if (process.env[env]) cfg[k] = Number(process.env[env]);
+  for (const [k, env] of [
+    ['idleS', 'BENCH_HOST_IDLE_S'],
+    ['curve', 'BENCH_HOST_SCRAPES'],
+  ])
+    if (process.env[env]) cfg[k] = Number(process.env[env]);
   cfg.curveStep = Math.min(cfg.curveStep, cfg.curve);
   const deployments = serviceDeployments();
   const textfileDeployment = unitDeployment(TEXTFILE_UNIT);
@@ -156,13 +160,16 @@ export async function hostCostBench({ tmp, quick, log, target }) {
   await fs.mkdir(tfDir);
   const tfFile = path.join(tfDir, 'klp.prom');
   execFileSync(process.execPath, [...textfileDeployment.nodeFlags, textfileDeployment.program, `--path.rootfs=${host.root}`, `--exec.path=${host.bin}`, `--textfile.output=${tfFile}`], {
-    stdio: 'ignore', timeout: 60_000, env: cleanEnv(textfileDeployment.env),
+    stdio: 'ignore',
+    timeout: 60_000,
+    env: cleanEnv(textfileDeployment.env),
   });
   const bareFile = path.join(tmp, 'host-cost-bare.prom');
 
   const kinds = [...deployments.map((d) => ({ key: `exporter:${d.name}`, kind: 'exporter', deployment: d })), { key: 'node_exporter', kind: 'node_exporter' }, { key: 'bare', kind: 'bare' }];
   const res = { cfg, deployments: deployments.map((d) => ({ name: d.name, command: describe(d) })), textfileDeployment: describe(textfileDeployment), servers: {} };
-  for (const k of kinds) res.servers[k.key] = { kind: k.kind, label: k.kind === 'exporter' ? `klp_exporter${deployments.length > 1 ? ` (${k.deployment.name})` : ''}` : k.kind === 'bare' ? 'bare Node http' : 'node_exporter' };
+  for (const k of kinds)
+    res.servers[k.key] = { kind: k.kind, label: k.kind === 'exporter' ? `klp_exporter${deployments.length > 1 ? ` (${k.deployment.name})` : ''}` : k.kind === 'bare' ? 'bare Node http' : 'node_exporter' };
 
   // 1. exec → first 200 on /metrics, warm page cache (one unmeasured start first).
   {
@@ -244,9 +251,15 @@ export async function hostCostBench({ tmp, quick, log, target }) {
     const w = await wireBytes(s.port);
     res.servers[key].scrape = { cpuMs: perScrapeMs, rounds: perRound[key], p50: quantile(latencies[key], 0.5), p99: quantile(latencies[key], 0.99), wire: w };
     res.servers[key].per15s = res.servers[key].idle.cpuMsPerS * 15 + perScrapeMs;
-    log(`  ${res.servers[key].label}: idle ${fmt(res.servers[key].idle.cpuMsPerS, 3)} ms/s, ${fmt(res.servers[key].idle.wakeupsPerS, 1)} wake-ups/s; scrape ${fmt(perScrapeMs, 3)} ms CPU (rounds ${perRound[key].map((x) => fmt(x, 2)).join(' ')}), ${w.bytes} bytes (${w.encoding}); per 15 s ${fmt(res.servers[key].per15s, 2)} ms; RSS idle ${fmt(mib(res.servers[key].rssIdle), 1)} MiB`);
+    log(
+      `  ${res.servers[key].label}: idle ${fmt(res.servers[key].idle.cpuMsPerS, 3)} ms/s, ${fmt(res.servers[key].idle.wakeupsPerS, 1)} wake-ups/s; scrape ${fmt(perScrapeMs, 3)} ms CPU (rounds ${perRound[key].map((x) => fmt(x, 2)).join(' ')}), ${w.bytes} bytes (${w.encoding}); per 15 s ${fmt(res.servers[key].per15s, 2)} ms; RSS idle ${fmt(mib(res.servers[key].rssIdle), 1)} MiB`,
+    );
   }
-  for (const [key, s] of Object.entries(servers)) if (s.kind === 'bare') await s.proc.stop(), delete servers[key];
+  for (const [key, s] of Object.entries(servers)) {
+    if (s.kind !== 'bare') continue;
+    await s.proc.stop();
+    delete servers[key];
+  }
 
   // 4. RSS over many scrapes at full speed (10 keep-alive connections each, Prometheus's headers). The
   // servers run their curves at the same time (RSS and CPU per scrape do not depend on sharing the
@@ -257,7 +270,7 @@ export async function hostCostBench({ tmp, quick, log, target }) {
       const t0 = performance.now();
       const c0 = cpuOf(s.proc.pid);
       let pausedMs = 0;
-      for (let done = 0; done < cfg.curve; ) {
+      for (let done = 0; done < cfg.curve;) {
         const n = Math.min(cfg.curveStep, cfg.curve - done);
         await scrapeMany(s.url, n, 10);
         done += n;
@@ -293,7 +306,11 @@ export async function hostCostBench({ tmp, quick, log, target }) {
     const half = at(cfg.curve / 2);
     const end = e.curve[e.curve.length - 1];
     target(`CPU per 15 s scrape interval ≤ 3× node_exporter's${sfx}`, e.ratios.per15s <= 3, `${fmt(e.ratios.per15s)}× (${fmt(e.per15s, 2)} vs ${fmt(ne.per15s, 2)} ms)`);
-    target(`no periodic wake-ups while idle (≤ node_exporter's + 1/s)${sfx}`, e.idle.wakeupsPerS <= ne.idle.wakeupsPerS + 1, `${fmt(e.idle.wakeupsPerS, 2)} vs ${fmt(ne.idle.wakeupsPerS, 2)} wake-ups/s; ${fmt(e.idle.cpuMsPerS, 3)} vs ${fmt(ne.idle.cpuMsPerS, 3)} ms CPU/s`);
+    target(
+      `no periodic wake-ups while idle (≤ node_exporter's + 1/s)${sfx}`,
+      e.idle.wakeupsPerS <= ne.idle.wakeupsPerS + 1,
+      `${fmt(e.idle.wakeupsPerS, 2)} vs ${fmt(ne.idle.wakeupsPerS, 2)} wake-ups/s; ${fmt(e.idle.cpuMsPerS, 3)} vs ${fmt(ne.idle.cpuMsPerS, 3)} ms CPU/s`,
+    );
     target(`RSS idle ≤ 55 MiB${sfx}`, e.rssIdle <= 55 * 2 ** 20, `${fmt(mib(e.rssIdle), 1)} MiB (node_exporter ${fmt(mib(ne.rssIdle), 1)} MiB, ${fmt(e.ratios.rssIdle)}×)`);
     target(`RSS after ${half.scrapes} scrapes ≤ 65 MiB${sfx}`, half.rss <= 65 * 2 ** 20, `${fmt(mib(half.rss), 1)} MiB`);
     // RSS follows the garbage collector up and down: flat means the second half of the curve peaks no
@@ -305,8 +322,16 @@ export async function hostCostBench({ tmp, quick, log, target }) {
       secondPeak - firstPeak <= 2 * 2 ** 20,
       `peak ${fmt(mib(secondPeak), 1)} MiB after ${half.scrapes}, ${fmt(mib(firstPeak), 1)} MiB before; ${fmt(mib(half.rss), 1)} → ${fmt(mib(end.rss), 1)} MiB at the two ends`,
     );
-    target(`exec → first 200 on /metrics ≤ 0.5 s${sfx}`, e.start.median <= 0.5, `${fmt(e.start.median, 3)} s median, min ${fmt(e.start.min, 3)}, max ${fmt(e.start.max, 3)} s, ${fmt(e.start.cpuS, 3)} s CPU (node_exporter ${fmt(ne.start.median, 3)} s)`);
-    target(`gzip answered (Accept-Encoding: gzip)${sfx}`, e.scrape.wire.encoding === 'gzip', `${e.scrape.wire.bytes} bytes on the wire (${e.scrape.wire.encoding}), node_exporter ${ne.scrape.wire.bytes} (${ne.scrape.wire.encoding})`);
+    target(
+      `exec → first 200 on /metrics ≤ 0.5 s${sfx}`,
+      e.start.median <= 0.5,
+      `${fmt(e.start.median, 3)} s median, min ${fmt(e.start.min, 3)}, max ${fmt(e.start.max, 3)} s, ${fmt(e.start.cpuS, 3)} s CPU (node_exporter ${fmt(ne.start.median, 3)} s)`,
+    );
+    target(
+      `gzip answered (Accept-Encoding: gzip)${sfx}`,
+      e.scrape.wire.encoding === 'gzip',
+      `${e.scrape.wire.bytes} bytes on the wire (${e.scrape.wire.encoding}), node_exporter ${ne.scrape.wire.bytes} (${ne.scrape.wire.encoding})`,
+    );
   }
   return res;
 }
@@ -369,9 +394,9 @@ export function hostCostMarkdown(r) {
   p();
   p(`The exporter as shipped: ${r.deployments.map((d) => `${d.name}: \`${d.command}\``).join('; ')}, with its default flags`);
   p('(process metrics on) and only the host paths pointed at a copy of the `sles15sp6-patched` fixture host. node_exporter 1.5 runs its');
-  p('textfile collector alone, serving the same families from a file written by the exporter\'s textfile mode, with its own exporter');
-  p('metrics on (its default, like the exporter\'s process metrics). Every scrape carries the headers Prometheus 2.42 sends');
-  p('(`Accept-Encoding: gzip`, its `Accept` header and scrape timeout). CPU is the sum of every thread\'s time on a CPU');
+  p("textfile collector alone, serving the same families from a file written by the exporter's textfile mode, with its own exporter");
+  p("metrics on (its default, like the exporter's process metrics). Every scrape carries the headers Prometheus 2.42 sends");
+  p("(`Accept-Encoding: gzip`, its `Accept` header and scrape timeout). CPU is the sum of every thread's time on a CPU");
   p('(`/proc/PID/task/*/schedstat`, nanoseconds); wake-ups are context switches of all threads.');
   p();
   p(`- exec → first 200: spawn to the first 200 on \`/metrics\` (polled every 2 ms), median of ${r.cfg.starts} starts after one unmeasured start (warm page cache).`);
@@ -388,14 +413,42 @@ export function hostCostMarkdown(r) {
   const row = (name, f, ratio) => p(`| ${name} | ${cols.map((s) => (s ? f(s) : '')).join(' | ')} |${exps.map(([, s]) => ` ${ratio ? `**${fmt(ratio(s))}×**` : ''} |`).join('')}`);
   row('CPU while idle (ms/s)', (s) => fmt(s.idle.cpuMsPerS, 3), null);
   row('wake-ups while idle (/s)', (s) => fmt(s.idle.wakeupsPerS, 2), null);
-  row('CPU per scrape (ms)', (s) => fmt(s.scrape.cpuMs, 3), (s) => s.ratios.scrape);
-  row('CPU per 15 s scrape interval (idle × 15 s + one scrape, ms)', (s) => fmt(s.per15s, 2), (s) => s.ratios.per15s);
+  row(
+    'CPU per scrape (ms)',
+    (s) => fmt(s.scrape.cpuMs, 3),
+    (s) => s.ratios.scrape,
+  );
+  row(
+    'CPU per 15 s scrape interval (idle × 15 s + one scrape, ms)',
+    (s) => fmt(s.per15s, 2),
+    (s) => s.ratios.per15s,
+  );
   row('scrape latency p50 / p99 (ms, paced)', (s) => `${fmt(s.scrape.p50)} / ${fmt(s.scrape.p99)}`, null);
-  row('bytes on the wire per scrape', (s) => `${s.scrape.wire.bytes} (${s.scrape.wire.encoding})`, (s) => s.ratios.wire);
-  row('RSS idle (MiB)', (s) => fmt(mib(s.rssIdle), 1), (s) => s.ratios.rssIdle);
-  row(`RSS after ${r.cfg.curve} scrapes (MiB)`, (s) => (s.curve ? fmt(mib(s.curve[s.curve.length - 1].rss), 1) : '–'), (s) => s.curve[s.curve.length - 1].rss / ne.curve[ne.curve.length - 1].rss);
-  row('exec → first 200 on /metrics (s, median; min)', (s) => `${fmt(s.start.median, 3)}; ${fmt(s.start.min, 3)}`, (s) => s.ratios.start);
-  row('CPU of the process until its first 200 (s, median)', (s) => fmt(s.start.cpuS, 3), (s) => s.start.cpuS / ne.start.cpuS);
+  row(
+    'bytes on the wire per scrape',
+    (s) => `${s.scrape.wire.bytes} (${s.scrape.wire.encoding})`,
+    (s) => s.ratios.wire,
+  );
+  row(
+    'RSS idle (MiB)',
+    (s) => fmt(mib(s.rssIdle), 1),
+    (s) => s.ratios.rssIdle,
+  );
+  row(
+    `RSS after ${r.cfg.curve} scrapes (MiB)`,
+    (s) => (s.curve ? fmt(mib(s.curve[s.curve.length - 1].rss), 1) : '–'),
+    (s) => s.curve[s.curve.length - 1].rss / ne.curve[ne.curve.length - 1].rss,
+  );
+  row(
+    'exec → first 200 on /metrics (s, median; min)',
+    (s) => `${fmt(s.start.median, 3)}; ${fmt(s.start.min, 3)}`,
+    (s) => s.ratios.start,
+  );
+  row(
+    'CPU of the process until its first 200 (s, median)',
+    (s) => fmt(s.start.cpuS, 3),
+    (s) => s.start.cpuS / ne.start.cpuS,
+  );
   row('full speed: scrapes/s, CPU ms per scrape', (s) => (s.fullSpeed ? `${fmt(s.fullSpeed.rate, 0)}, ${fmt(s.fullSpeed.cpuMsPerScrape, 3)}` : '–'), null);
   p();
   p('RSS (MiB) over scrapes at full speed:');

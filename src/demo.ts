@@ -92,7 +92,11 @@ export async function runDemo(args: readonly string[]): Promise<number> {
   const scenario = argv[0] !== undefined && !argv[0].startsWith('-') ? argv.shift()! : DEFAULT_SCENARIO;
   try {
     const exporterArgs = await prepare(checkFixtures(fixtures, scenario), scenario);
-    return await main([...exporterArgs, ...argv]);
+    // A flag given on the command line replaces the scenario's own (the exporter rejects a repeated flag).
+    const flagName = (arg: string) => arg.replace(/^--(no-)?/, '').split('=')[0];
+    const given = new Set(argv.filter((a) => a.startsWith('--')).map(flagName));
+    const kept = exporterArgs.filter((a, i) => !(a.startsWith('--') ? given.has(flagName(a)) : given.has(flagName(exporterArgs[i - 1]!))));
+    return await main([...kept, ...argv]);
   } catch (err) {
     process.stderr.write(`klp_exporter demo: ${err instanceof Error ? err.message : String(err)}\n`);
     return err instanceof DemoUnavailable ? 2 : 1;

@@ -9,14 +9,20 @@ import { resolveCommands, type CommandPaths } from './host/commands.js';
 import { resolveHostPaths } from './host/paths.js';
 import type { Logger } from './log.js';
 import { processMetricsRegistry } from './process-metrics.js';
-import { derive } from './scrape/derive.js';
 import { renderMetrics } from './scrape/render.js';
 import { Scraper } from './scrape/scraper.js';
 import type { Snapshot } from './scrape/snapshot.js';
+import { liveStatus } from './status.js';
+import { SYSTEM } from './systems/index.js';
+import type { LivePatchSystem } from './systems/system.js';
 
 export interface ExporterOptions {
   /** Build info to report (tests pin it); default: this build's. */
   readonly buildInfo?: BuildInfo;
+  /** The live patch system (tests may give another); default: the one systems/ chooses. */
+  readonly system?: LivePatchSystem;
+  /** The wall clock, unix ms (tests freeze it); default: Date.now. */
+  readonly now?: () => number;
 }
 
 let processRegistry: Registry | undefined;
@@ -47,6 +53,8 @@ interface Rendering {
 export class Exporter {
   configReloadSuccessful = true;
   private scraper: Scraper;
+  /** Commands started for the life of the process: a counter, so it outlives the scraper a reload replaces. */
+  private readonly commandRuns = new Map<string, number>();
   /** Scrapers replaced by a reload, left to finish what they started. */
   private readonly retired = new Set<Scraper>();
   /**
@@ -61,27 +69,26 @@ export class Exporter {
     private readonly log: Logger,
     readonly commands: CommandPaths,
     private readonly buildInfo: BuildInfo,
+    private readonly system: LivePatchSystem,
+    /** Current time, unix ms. */
+    readonly now: () => number,
   ) {
     this.scraper = this.newScraper(cfg);
   }
 
   static async create(config: Config, log: Logger, opts: ExporterOptions = {}): Promise<Exporter> {
-    const commands = await resolveCommands(config.exec.path, (command, file, reason) =>
-      log.error('refusing to run a command that others could replace; fix its permissions', { command, file, reason }),
-    );
+    const system = opts.system ?? SYSTEM;
+    const commands = await resolveCommands(config.exec.path, system.commands, (command, file, reason) => log.error('refusing to run a command that others could replace; fix its permissions', { command, file, reason }));
     log.debug('commands found', Object.fromEntries(Object.entries(commands)));
-    return new Exporter(config, log, commands, opts.buildInfo ?? readBuildInfo());
+    return new Exporter(config, log, commands, opts.buildInfo ?? readBuildInfo(), system, opts.now ?? Date.now);
   }
 
   get config(): Config {
     return this.cfg;
   }
 
-  /** Current time: the frozen test clock when configured, else the real one. */
-  readonly now = (): number => this.cfg.testingNow ?? Date.now();
-
   private newScraper(config: Config): Scraper {
-    return new Scraper({ config, paths: resolveHostPaths(config.path), commands: this.commands, log: this.log, now: this.now });
+    return new Scraper({ config, paths: resolveHostPaths(config.path), commands: this.commands, system: this.system, log: this.log, now: this.now, commandRuns: this.commandRuns });
   }
 
   /**
@@ -93,7 +100,7 @@ export class Exporter {
    */
   applyConfig(config: Config): boolean {
     if (JSON.stringify(config) === JSON.stringify(this.cfg)) return false;
-    const scraperInputs = (c: Config) => JSON.stringify([c.path, c.exec, c.collectors, c.lifecycle, c.cache, c.testingNow]);
+    const scraperInputs = (c: Config) => JSON.stringify([c.path, c.exec, c.collectors, c.lifecycle, c.cache]);
     if (scraperInputs(config) !== scraperInputs(this.cfg)) {
       const old = this.scraper;
       this.retired.add(old);
@@ -134,12 +141,14 @@ export class Exporter {
   }
 
   private async render(snapshot: Snapshot, commandRuns: Scraper['commandRuns'], withProcess: boolean): Promise<Buffer> {
-    const own = renderMetrics(snapshot, derive(snapshot), {
+    const own = renderMetrics(snapshot, liveStatus(snapshot, this.system), {
       nowMs: this.now(),
       cveInfo: this.cfg.klp.cveInfo,
       buildInfo: this.buildInfo,
       configReloadSuccessful: this.configReloadSuccessful,
       commandRuns,
+      commandNames: this.system.commands,
+      expirySources: this.system.expirySources,
     });
     const [text, processText] = await Promise.all([own, withProcess ? processMetrics().metrics() : '']);
     return Buffer.from(text + processText, 'utf8');

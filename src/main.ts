@@ -9,22 +9,13 @@ import { fileURLToPath } from 'node:url';
 import { readBuildInfo } from './build-info.js';
 import { helpText, loadConfig, parseCommandLine, type CommandLine, type Config } from './config/config.js';
 import { describeError } from './errors.js';
-import { Exporter } from './exporter.js';
+import { Exporter, type ExporterOptions } from './exporter.js';
 import { createLogger, type Logger } from './log.js';
 import { dashboardCommand, rulesCommand, SUBCOMMANDS_HELP, UsageError } from './monitoring.js';
 import type { WebConfig } from './web/index.js';
 
 // The HTTP server (express) and the web config (TLS, basic auth) are imported by the runs that
 // need them: textfile mode and --config.check start faster and smaller without them.
-
-/** ":10055" → all interfaces; "127.0.0.1:10055"; "[::1]:10055". */
-export function parseListenAddress(addr: string): { host: string | undefined; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(addr);
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new Error(`invalid --web.listen-address ${JSON.stringify(addr)}: expected [host]:port`);
-  const host = m[1] ?? m[2];
-  return { host: host === '' ? undefined : host, port };
-}
 
 /** Write the metrics for node_exporter's textfile collector: temp file + rename, same directory. */
 export async function writeTextfile(exporter: Exporter, file: string): Promise<void> {
@@ -39,9 +30,8 @@ export async function writeTextfile(exporter: Exporter, file: string): Promise<v
   }
 }
 
-async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: WebConfig | undefined): Promise<void> {
-  const exporter = await Exporter.create(config, log);
-  const { host, port } = parseListenAddress(config.web.listenAddress);
+async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: WebConfig | undefined, opts: ExporterOptions): Promise<void> {
+  const exporter = await Exporter.create(config, log, opts);
 
   const [{ createApp }, { createWebServer, LiveWebConfig }] = await Promise.all([import('./server/app.js'), import('./web/index.js')]);
   const web = new LiveWebConfig(webConfig);
@@ -82,19 +72,26 @@ async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: W
   // connectionsCheckingIntervalMs: Node checks the headers and request timeouts on a timer that
   // runs whether or not a request is under way; every 10 s (not every second) it costs an idle
   // host next to nothing (docs/benchmarks.md), and a slow client is still cut off within 20 s.
-  const server = createWebServer(app, web, {
-    requestTimeoutMs: 60_000,
-    headersTimeoutMs: 10_000,
-    connectionsCheckingIntervalMs: 10_000,
-    keepAliveTimeoutMs: 30_000,
-    maxHeadersCount: 100,
-    log,
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host, port }, resolve);
-  });
-  log.info('listening', { address: config.web.listenAddress, telemetry_path: config.web.telemetryPath, ...exporter.commands });
+  const serverOptions = { requestTimeoutMs: 60_000, headersTimeoutMs: 10_000, connectionsCheckingIntervalMs: 10_000, keepAliveTimeoutMs: 30_000, maxHeadersCount: 100, log };
+  // One server per --web.listen-address (the flag may be repeated, as with exporter-toolkit), all serving the same app.
+  const servers = config.web.listenAddresses.map(() => createWebServer(app, web, serverOptions));
+  try {
+    await Promise.all(
+      servers.map(
+        (server, i) =>
+          new Promise<void>((resolve, reject) => {
+            const { host, port } = config.web.listenAddresses[i]!;
+            server.once('error', reject);
+            server.listen({ host, port }, resolve);
+          }),
+      ),
+    );
+  } catch (err) {
+    for (const server of servers) server.close();
+    exporter.close();
+    throw err;
+  }
+  log.info('listening', { address: config.web.listenAddresses.map((a) => a.address).join(','), telemetry_path: config.web.telemetryPath, ...exporter.commands });
   exporter.warmUp().catch(() => undefined);
 
   let stopping = false;
@@ -103,13 +100,18 @@ async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: W
     stopping = true;
     log.info('shutting down', { signal });
     exporter.close();
-    server.close(() => process.exit(0));
-    server.closeIdleConnections();
+    let open = servers.length;
+    for (const server of servers) {
+      server.close(() => {
+        if (--open === 0) process.exit(0);
+      });
+      server.closeIdleConnections();
+    }
     // Keep-alive connections of scrapes still in flight become idle only after their response; close them
     // then, or server.close() would wait for the keep-alive timeout.
-    setInterval(() => server.closeIdleConnections(), 100).unref();
+    setInterval(() => servers.forEach((server) => server.closeIdleConnections()), 100).unref();
     setTimeout(() => {
-      server.closeAllConnections();
+      servers.forEach((server) => server.closeAllConnections());
       process.exit(0);
     }, 5000).unref();
   };
@@ -133,7 +135,8 @@ async function subcommand(name: string, args: readonly string[]): Promise<number
   }
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
+/** Run the exporter with `argv`; `opts` lets a caller (tests) give the clock. Resolves with the exit code, or -1 while serving. */
+export async function main(argv: readonly string[], opts: ExporterOptions = {}): Promise<number> {
   if (argv[0] === 'rules' || argv[0] === 'dashboard' || argv[0] === 'demo') return subcommand(argv[0], argv.slice(1));
   let cmd: CommandLine;
   let config: Config;
@@ -162,7 +165,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (config.textfileOutput) {
-    const exporter = await Exporter.create(config, log);
+    const exporter = await Exporter.create(config, log, opts);
     try {
       await writeTextfile(exporter, config.textfileOutput);
       log.info('wrote textfile', { file: config.textfileOutput });
@@ -175,7 +178,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   }
   try {
-    await serve(cmd, config, log, webConfig);
+    await serve(cmd, config, log, webConfig, opts);
   } catch (err) {
     log.error('cannot start', { err: describeError(err) });
     return 1;

@@ -1,6 +1,7 @@
 // Command discovery. The commands the exporter may run are looked up once, at start-up, on the
-// exporter's PATH; afterwards only these absolute paths are executed. A command that someone
-// other than root or the exporter's user could replace is refused (as sudo and cron do).
+// exporter's PATH; afterwards only these absolute paths are executed. Which commands: the live
+// patch system's (systems/). A command that someone other than root or the exporter's user could
+// replace is refused (as sudo and cron do).
 
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -13,8 +14,7 @@ import path from 'node:path';
  */
 export async function unsafeCommandReason(file: string, uid = process.getuid?.() ?? 0): Promise<string | undefined> {
   const real = await fs.realpath(file);
-  const writableByOthers = (st: { uid: number; gid: number; mode: number }) =>
-    (st.uid !== 0 && st.uid !== uid) || (st.mode & 0o002) !== 0 || ((st.mode & 0o020) !== 0 && st.gid !== 0);
+  const writableByOthers = (st: { uid: number; gid: number; mode: number }) => (st.uid !== 0 && st.uid !== uid) || (st.mode & 0o002) !== 0 || ((st.mode & 0o020) !== 0 && st.gid !== 0);
   const describe = (what: string, p: string, st: { uid: number; mode: number }) =>
     `${what} ${p} is ${(st.mode & 0o022) !== 0 ? `writable by ${(st.mode & 0o002) !== 0 ? 'others' : 'its group'}` : `owned by uid ${st.uid}`}`;
   const st = await fs.stat(real);
@@ -31,20 +31,17 @@ export async function unsafeCommandReason(file: string, uid = process.getuid?.()
   return undefined;
 }
 
-export const KNOWN_COMMANDS = ['rpm', 'klp', 'kgr', 'zypper'] as const;
-export type CommandName = (typeof KNOWN_COMMANDS)[number];
-
-/** Absolute paths of the commands found; a missing command has no entry. */
-export type CommandPaths = Partial<Record<CommandName, string>>;
+/** Absolute paths of the commands found, by command name; a missing command has no entry. */
+export type CommandPaths = Readonly<Partial<Record<string, string>>>;
 
 /**
- * Find each known command on `searchPath` (a PATH-style list). A command found but unsafe (see
+ * Find each of `names` on `searchPath` (a PATH-style list). A command found but unsafe (see
  * unsafeCommandReason) is not used, and not looked for further along the path; `onRefused` says why.
  */
-export async function resolveCommands(searchPath: string, onRefused?: (command: CommandName, file: string, reason: string) => void): Promise<CommandPaths> {
+export async function resolveCommands(searchPath: string, names: readonly string[], onRefused?: (command: string, file: string, reason: string) => void): Promise<CommandPaths> {
   const dirs = searchPath.split(path.delimiter).filter((d) => path.isAbsolute(d));
-  const found: CommandPaths = {};
-  for (const name of KNOWN_COMMANDS) {
+  const found: Record<string, string> = {};
+  for (const name of names) {
     for (const dir of dirs) {
       const candidate = path.join(dir, name);
       try {

@@ -17,8 +17,6 @@ import { FileReadError } from '../errors.js';
 /** Default cap for small kernel files (sysfs attributes, /proc values, os-release). */
 export const SMALL_FILE_LIMIT = 64 * 1024;
 
-let readBuffer: Buffer | undefined;
-
 const REASONS: Record<string, string> = {
   ENOENT: 'no such file',
   ENOTDIR: 'no such file (a parent is not a directory)',
@@ -34,6 +32,13 @@ function fail(path: string, err: unknown): FileReadError {
   return new FileReadError(path, reason, code);
 }
 
+/**
+ * The buffer every read goes through. The reads are synchronous, so no two use it at once; a
+ * fresh 64 KiB buffer per file made a scrape of thousands of sysfs attributes mostly garbage
+ * collection (each is outside Node's small-buffer pool).
+ */
+const scratch = Buffer.allocUnsafe(64 * 1024);
+
 /** Read a whole regular file as UTF-8, at most `limit` bytes; larger files are an error. */
 export function readHostFile(path: string, limit = SMALL_FILE_LIMIT): string {
   let fd: number;
@@ -46,27 +51,17 @@ export function readHostFile(path: string, limit = SMALL_FILE_LIMIT): string {
     const st = fs.fstatSync(fd);
     if (st.isDirectory()) throw new FileReadError(path, REASONS.EISDIR!, 'EISDIR');
     if (!st.isFile()) throw new FileReadError(path, 'not a regular file', 'EINVAL');
-    // One read buffer for the process (the reads are synchronous: no two reads share it at
-    // once). A fresh 64 KiB per read was garbage that outlived the young generation; a file that
-    // fits in the buffer (every kernel attribute) is decoded straight from it.
-    const buf = (readBuffer ??= Buffer.allocUnsafe(SMALL_FILE_LIMIT));
-    const full: Buffer[] = [];
-    let used = 0;
+    const chunks: Buffer[] = [];
     let total = 0;
+    const size = Math.min(limit + 1, scratch.length);
     for (;;) {
-      if (used === buf.length) {
-        full.push(Buffer.from(buf));
-        used = 0;
-      }
-      const bytesRead = fs.readSync(fd, buf, used, Math.min(buf.length - used, limit + 1 - total), null);
+      const bytesRead = fs.readSync(fd, scratch, 0, size, null);
       if (bytesRead === 0) break;
-      used += bytesRead;
       total += bytesRead;
       if (total > limit) throw new FileReadError(path, `larger than ${limit} bytes`, 'EFBIG');
+      chunks.push(Buffer.from(scratch.subarray(0, bytesRead)));
     }
-    if (full.length === 0) return buf.toString('utf8', 0, used);
-    full.push(Buffer.from(buf.subarray(0, used)));
-    return Buffer.concat(full, total).toString('utf8');
+    return chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, total).toString('utf8');
   } catch (err) {
     throw err instanceof FileReadError ? err : fail(path, err);
   } finally {
@@ -90,14 +85,42 @@ export function readOptionalHostFile(path: string, limit = SMALL_FILE_LIMIT): st
 
 /** Names of the subdirectories of a directory (symlinks are not followed); missing → undefined. */
 export function listSubdirectories(path: string): string[] | undefined {
+  return listSubdirectoryNames(path)?.names;
+}
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Like listSubdirectories, and the names that are not valid UTF-8 apart (such a name cannot be
+ * given back as a string path), printable: bytes outside printable ASCII as \xNN.
+ */
+export function listSubdirectoryNames(path: string): { names: string[]; undecodable: string[] } | undefined {
+  let entries: fs.Dirent<Buffer>[];
   try {
-    const entries = fs.readdirSync(path, { withFileTypes: true });
-    return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    entries = fs.readdirSync(path, { withFileTypes: true, encoding: 'buffer' });
   } catch (err) {
     const e = fail(path, err);
     if (e.code === 'ENOENT') return undefined;
     throw e;
   }
+  const names: string[] = [];
+  const undecodable: string[] = [];
+  for (const e of entries) {
+    if (!e.isDirectory()) continue;
+    try {
+      names.push(STRICT_UTF8.decode(e.name));
+    } catch {
+      undecodable.push(escapeBytes(e.name));
+    }
+  }
+  return { names: names.sort(), undecodable: undecodable.sort() };
+}
+
+/** Printable ASCII as is, every other byte as \xNN. */
+function escapeBytes(bytes: Buffer): string {
+  let out = '';
+  for (const b of bytes) out += b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`;
+  return out;
 }
 
 /** A directory's entry names, and which are subdirectories (symlinks are not followed); missing → undefined. */

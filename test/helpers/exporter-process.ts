@@ -5,7 +5,13 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT, scenarioArgs, type Scenario } from './fixture-host.js';
 
-export const MAIN = path.join(PROJECT, 'dist/main.js');
+/** The built exporter. */
+export const DIST_MAIN = path.join(PROJECT, 'dist/main.js');
+/**
+ * What the tests run: the built exporter through a launcher that takes the fixture host's frozen
+ * clock (--testing.now, see scenarioArgs) and gives it to main(); other arguments go to the exporter.
+ */
+export const MAIN = path.join(PROJECT, 'test/helpers/main-at.mjs');
 
 export interface ExporterProcess {
   readonly url: string;
@@ -17,12 +23,13 @@ export interface ExporterProcess {
 }
 
 /**
- * Spawn `node dist/main.js <args>` (or another build of the program, `script`) and wait until /-/healthy
+ * Spawn the built exporter with `args` (or another build of the program, `script`: the bundle, the
+ * installed RPM's) through the test launcher, which freezes the clock, and wait until /-/healthy
  * answers (or fail after `timeoutMs`).
  */
-export async function startProcess(args: readonly string[], port: number, timeoutMs = 10_000, script = MAIN): Promise<ExporterProcess> {
+export async function startProcess(args: readonly string[], port: number, timeoutMs = 10_000, script = DIST_MAIN): Promise<ExporterProcess> {
   if (!existsSync(script)) throw new Error(`${script} is missing: run \`npm run build\` first (npm test does)`);
-  const child = spawn(process.execPath, [script, `--web.listen-address=127.0.0.1:${port}`, ...args], {
+  const child = spawn(process.execPath, [MAIN, `--testing.program=${script}`, `--web.listen-address=127.0.0.1:${port}`, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

@@ -20,13 +20,15 @@ const hostileChar = fc.oneof(
 
 /** A long run of one piece: a line of 10k–100k characters. Rare (about 1 run in 50), to keep the suite quick. */
 const hugeLine = (max: number) =>
-  fc
-    .tuple(fc.constantFrom('a', '9', ' ', '*', '"', ',', '\0', 'é', 'CVE-2024-1', '*a', 'x\t'), fc.integer({ min: Math.min(10_000, max), max }))
-    .map(([s, n]) => s.repeat(Math.ceil(n / s.length)));
+  fc.tuple(fc.constantFrom('a', '9', ' ', '*', '"', ',', '\0', 'é', 'CVE-2024-1', '*a', 'x\t'), fc.integer({ min: Math.min(10_000, max), max })).map(([s, n]) => s.repeat(Math.ceil(n / s.length)));
 
 /** Splice hostile pieces into a valid sample: cut, duplicate, insert. */
 export function mutate(sample: string): fc.Arbitrary<string> {
-  const edit = fc.tuple(fc.nat(sample.length), fc.nat(8), fc.array(hostileChar, { maxLength: 6 }).map((a) => a.join('')));
+  const edit = fc.tuple(
+    fc.nat(sample.length),
+    fc.nat(8),
+    fc.array(hostileChar, { maxLength: 6 }).map((a) => a.join('')),
+  );
   return fc.array(edit, { minLength: 1, maxLength: 6 }).map((edits) => {
     let s = sample;
     for (const [at, cut, insert] of edits) {
@@ -49,9 +51,7 @@ export function hostileTextUpTo(hugeMax: number, ...samples: string[]): fc.Arbit
     { arbitrary: fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b).toString('utf8')), weight: 6 },
     { arbitrary: fc.array(hostileChar, { maxLength: 200 }).map((a) => a.join('')), weight: 9 },
     {
-      arbitrary: fc
-        .tuple(fc.array(fc.constantFrom(...samples.flatMap((s) => s.split('\n'))), { maxLength: 20 }), fc.constantFrom('\n', '\r\n'))
-        .map(([lines, eol]) => lines.join(eol)),
+      arbitrary: fc.tuple(fc.array(fc.constantFrom(...samples.flatMap((s) => s.split('\n'))), { maxLength: 20 }), fc.constantFrom('\n', '\r\n')).map(([lines, eol]) => lines.join(eol)),
       weight: 6,
     },
     ...samples.map((s) => ({ arbitrary: mutate(s), weight: 12 })),
@@ -65,15 +65,32 @@ export function hostileTextUpTo(hugeMax: number, ...samples: string[]): fc.Arbit
  * error), fails on anything else thrown, and fails when one call takes longer than the budget.
  */
 export function returnsOrTypedError<T>(fn: () => T, budgetMs = RUN_BUDGET_MS): T | ExporterError {
-  const started = performance.now();
-  let out: T | ExporterError;
-  try {
-    out = fn();
-  } catch (err) {
-    if (!(err instanceof ExporterError)) throw new Error(`threw a ${(err as Error)?.constructor?.name ?? typeof err}, not an ExporterError: ${String(err)}`);
-    out = err;
-  }
-  const ms = performance.now() - started;
-  if (ms > budgetMs) throw new Error(`took ${ms.toFixed(0)} ms (budget ${budgetMs.toFixed(0)} ms)`);
+  let out!: T | ExporterError;
+  withinBudget(() => {
+    try {
+      out = fn();
+    } catch (err) {
+      if (!(err instanceof ExporterError)) throw new Error(`threw a ${(err as Error)?.constructor?.name ?? typeof err}, not an ExporterError: ${String(err)}`);
+      out = err;
+    }
+  }, budgetMs);
   return out;
+}
+
+/** How often a call over its budget is timed again before the overrun counts. */
+const BUDGET_TRIES = 3;
+
+/**
+ * Runs `fn` and fails when it takes longer than `budgetMs` on every one of BUDGET_TRIES tries.
+ * A blow-up (backtracking, quadratic work) repeats each time; a garbage collection or a busy
+ * machine's scheduler does not, so the fastest try is what the input itself costs.
+ */
+export function withinBudget(fn: () => void, budgetMs: number): void {
+  let fastest = Infinity;
+  for (let i = 0; i < BUDGET_TRIES && fastest > budgetMs; i++) {
+    const started = performance.now();
+    fn();
+    fastest = Math.min(fastest, performance.now() - started);
+  }
+  if (fastest > budgetMs) throw new Error(`took ${fastest.toFixed(0)} ms on each of ${BUDGET_TRIES} tries (budget ${budgetMs.toFixed(0)} ms)`);
 }

@@ -12,18 +12,12 @@ import { addMonthsUtc, parseIsoDate } from '../../src/parsers/date.js';
 import { parseKernelRelease, parseOsRelease, parseProcVersion } from '../../src/parsers/kernel.js';
 import { parseKlpPatches, parseKlpStatus } from '../../src/parsers/klp.js';
 import { findLifecycleEntry, globMatcher, parseLifecycleData, parseZypperLifecycle } from '../../src/parsers/lifecycle.js';
-import {
-  parseKlpChangelog,
-  parseLivepatchPackageName,
-  parseNvra,
-  parseRpmQuery,
-  parseSuseModuleName,
-  rpmVerCmp,
-} from '../../src/parsers/rpm.js';
+import { parseNvra, parseRpmQuery, rpmVerCmp } from '../../src/parsers/rpm.js';
+import { parseKlpChangelog, parseLivepatchPackageName, parseSuseModuleName } from '../../src/systems/suse/names.js';
 import { parseSysfsFlag, parseSysfsInteger } from '../../src/parsers/sysfs.js';
 import { parseTainted } from '../../src/parsers/taint.js';
 import { HOSTS } from '../helpers/fixture-host.js';
-import { hostileText, returnsOrTypedError, RUNS } from './arbitraries.js';
+import { hostileText, returnsOrTypedError, RUNS, withinBudget } from './arbitraries.js';
 
 const fixture = (host: string, rel: string) => readFileSync(path.join(HOSTS, host, rel), 'utf8');
 const P = 'sles15sp6-patched';
@@ -218,10 +212,10 @@ describe('lifecycle globs', () => {
   // Found by the property above: globs were compiled to regular expressions, and
   // "kernel-livepatch-…,*?*?*?*?*?*?*?*?*?*?*?x,2025-01-01" took 114 s to (not) match one edition.
   it('match in linear time where a RegExp backtracks exponentially', () => {
-    const started = performance.now();
-    expect(globMatcher(`${'*a'.repeat(20)}b`).test('a'.repeat(60))).toBe(false);
-    expect(globMatcher(`${'*?'.repeat(20)}x`).test('3-150600.13.9.1'.repeat(4))).toBe(false);
-    expect(performance.now() - started).toBeLessThan(50);
+    withinBudget(() => {
+      expect(globMatcher(`${'*a'.repeat(20)}b`).test('a'.repeat(60))).toBe(false);
+      expect(globMatcher(`${'*?'.repeat(20)}x`).test('3-150600.13.9.1'.repeat(4))).toBe(false);
+    }, 50);
   });
 
   it('agree with the equivalent regular expression on small inputs', () => {
@@ -229,7 +223,12 @@ describe('lifecycle globs', () => {
     const text = fc.string({ unit: fc.constantFrom('a', 'b', '.', '-'), maxLength: 10 });
     fc.assert(
       fc.property(glob, text, (g, t) => {
-        const re = new RegExp(`^${g.replace(/[.+^${}()|[\]\\-]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+        const re = new RegExp(
+          `^${g
+            .replace(/[.+^${}()|[\]\\-]/g, '\\$&')
+            .replace(/\*/g, '.*')
+            .replace(/\?/g, '.')}$`,
+        );
         ok(globMatcher(g).test(t) === re.test(t), () => `${g} vs ${t}`);
       }),
       params,

@@ -10,7 +10,10 @@ import { PROJECT } from '../helpers/fixture-host.js';
 const read = (f: string) => readFileSync(path.join(PROJECT, f), 'utf8');
 /** The words between the node binary and the program (the bundle, or dist/main.js for npm start). */
 const flagsOf = (argv: string[]) =>
-  argv.slice(argv.findIndex((a) => path.basename(a) === 'node') + 1, argv.findIndex((a) => a.endsWith('klp_exporter.mjs') || a.endsWith('dist/main.js')));
+  argv.slice(
+    argv.findIndex((a) => path.basename(a) === 'node') + 1,
+    argv.findIndex((a) => a.endsWith('klp_exporter.mjs') || a.endsWith('dist/main.js')),
+  );
 const unitFlags = (unit: string) => flagsOf(/^ExecStart=(.*)$/m.exec(read(`packaging/systemd/${unit}`))![1]!.split(/\s+/));
 
 describe('node flags', () => {

@@ -9,7 +9,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startProcess } from '../helpers/exporter-process.js';
+import { MAIN, startProcess } from '../helpers/exporter-process.js';
 import { loadScenario, normalizeScrape, PROJECT, scenarioArgs } from '../helpers/fixture-host.js';
 import { freePort } from '../operations/process.js';
 
@@ -83,7 +83,9 @@ describe('the RPM', () => {
 
   it('scriptlets: the user from the sysusers.d lines, sysconfig from the fillup templates, units handled on install/remove', () => {
     const scripts = rpmq('--scripts');
-    const sysusers = readFileSync(path.join(PROJECT, 'packaging/systemd/klp_exporter.sysusers'), 'utf8').split('\n').find((l) => l.startsWith('u '))!;
+    const sysusers = readFileSync(path.join(PROJECT, 'packaging/systemd/klp_exporter.sysusers'), 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('u '))!;
     expect(scripts).toMatch(/preinstall scriptlet[\s\S]*systemd-sysusers[\s\S]*/);
     expect(scripts).toContain(sysusers);
     expect(scripts).toMatch(/postinstall scriptlet[\s\S]*fillup-templates\/sysconfig\.prometheus-klp_exporter \/etc\/sysconfig\/prometheus-klp_exporter/);
@@ -135,7 +137,7 @@ describe('the RPM', () => {
   it('the installed program writes the textfile the textfile unit asks for', () => {
     const out = path.join(work, 'textfile');
     mkdirSync(out);
-    const r = spawnSync(process.execPath, [path.join(root, 'usr/bin/klp_exporter'), ...scenarioArgs(loadScenario('sles15sp6-expired')), `--textfile.output=${path.join(out, 'klp.prom')}`], {
+    const r = spawnSync(process.execPath, [MAIN, `--testing.program=${path.join(root, 'usr/bin/klp_exporter')}`, ...scenarioArgs(loadScenario('sles15sp6-expired')), `--textfile.output=${path.join(out, 'klp.prom')}`], {
       encoding: 'utf8',
       timeout: 30_000,
       env,
