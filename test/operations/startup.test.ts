@@ -6,12 +6,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MAIN } from '../helpers/exporter-process.js';
-import { loadScenario, scenarioArgs } from '../helpers/fixture-host.js';
+import { DIST_MAIN } from '../helpers/exporter-process.js';
+import { loadScenario } from '../helpers/fixture-host.js';
 
 /** Run main() in a fresh node with `args`; returns whether express was loaded, and main's exit code. */
 function loadedBy(args: string[]): { express: boolean; code: number } {
-  const script = `import(${JSON.stringify(MAIN)}).then(async (m) => {
+  const script = `import(${JSON.stringify(DIST_MAIN)}).then(async (m) => {
     const code = await m.main(${JSON.stringify(args)});
     const loaded = (p) => Object.keys(require.cache).some((k) => k.includes('/node_modules/' + p + '/'));
     process.stdout.write(JSON.stringify({ express: loaded('express'), code }));
@@ -28,7 +28,7 @@ describe('start-up loads only what it needs', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'klp-startup-'));
     try {
       const host = loadScenario('sles15sp6-patched');
-      expect(loadedBy([...scenarioArgs(host), `--textfile.output=${path.join(dir, 'klp.prom')}`])).toEqual({ express: false, code: 0 });
+      expect(loadedBy(['--path.rootfs', host.root, '--exec.path', host.bin, `--textfile.output=${path.join(dir, 'klp.prom')}`])).toEqual({ express: false, code: 0 });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
