@@ -4,7 +4,7 @@
 # (rpm), openssl, wrk (benchmarks). Needs root (or sudo). Safe to run again.
 set -euo pipefail
 
-packages=(prometheus prometheus-alertmanager prometheus-node-exporter rpm openssl wrk)
+packages=(prometheus prometheus-alertmanager prometheus-node-exporter rpm openssl wrk createrepo-c)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

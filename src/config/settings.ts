@@ -3,7 +3,7 @@
 
 import { LOG_FORMATS, LOG_LEVELS } from '../log.js';
 
-export const COLLECTOR_NAMES = ['kernel', 'livepatch', 'taint', 'packages', 'klp', 'lifecycle'] as const;
+export const COLLECTOR_NAMES = ['kernel', 'livepatch', 'taint', 'packages', 'klp', 'lifecycle', 'repositories'] as const;
 export type CollectorName = (typeof COLLECTOR_NAMES)[number];
 
 export type SettingType =
@@ -38,6 +38,7 @@ const COLLECTOR_HELP: Record<CollectorName, string> = {
   packages: 'installed live patch and kernel packages (rpm), cached until the RPM database changes',
   klp: 'CVEs and bugs fixed by the active live patch (klp -v patches, or the package changelog), cached',
   lifecycle: 'live patch end of support (lifecycle data files, optional zypper, kernel build time), cached',
+  repositories: 'newer live patches offered by the enabled zypp repositories (their raw metadata cache), cached until a repository is refreshed',
 };
 
 export const SETTINGS: readonly Setting[] = [

@@ -8,6 +8,7 @@ import { collectKlp, type KlpData } from '../collectors/klp.js';
 import { collectLifecycle, LIFECYCLE_PATHS, ZypperMemo, type Expiry } from '../collectors/lifecycle.js';
 import { collectLivepatch, type LivepatchData } from '../collectors/livepatch.js';
 import { collectPackages, rpmDbStamp, type PackagesData } from '../collectors/packages.js';
+import { collectRepositories, RepoConfigMemo, repositoriesStamp, type RepositoriesData } from '../collectors/repositories.js';
 import { collectTaint } from '../collectors/taint.js';
 import type { CollectorContext } from '../collectors/types.js';
 import { describeError } from '../errors.js';
@@ -35,6 +36,8 @@ export class Scraper {
   private readonly packages: CachedValue<PackagesData>;
   private readonly klp: CachedValue<KlpData>;
   private readonly lifecycle: CachedValue<{ expiry: Expiry | undefined }>;
+  private readonly repositories: CachedValue<RepositoriesData>;
+  private readonly repoConfig = new RepoConfigMemo();
   private readonly zypper = new ZypperMemo();
   private readonly abort = new AbortController();
   private inflight: { promise: Promise<Snapshot>; bringForward: (at: number) => void } | undefined;
@@ -46,6 +49,7 @@ export class Scraper {
     this.packages = new CachedValue(maxAge, deps.now);
     this.klp = new CachedValue(maxAge, deps.now);
     this.lifecycle = new CachedValue(maxAge, deps.now);
+    this.repositories = new CachedValue(maxAge, deps.now);
   }
 
   /**
@@ -201,7 +205,20 @@ export class Scraper {
       health.push({ name: 'lifecycle', success: false, durationSeconds: 0, cached: true, lastSuccessMs: this.lifecycle.peek()?.lastSuccessMs });
       this.deps.log.error('collector failed', { collector: 'lifecycle', err: 'running kernel unknown (kernel collector failed or disabled)' });
     }
-    return { health, commands, kernel: kernelData, livepatch, taint, packages, klp, lifecycle };
+    let repositories: RepositoriesData | undefined;
+    if (kernel && config.collectors.repositories) {
+      // Off the scrape path: the metadata is read asynchronously, and scrapes are answered with
+      // the previous result while a refresh runs (src/scrape/cache.ts).
+      const ctx = this.context('repositories', []);
+      const repoConfig = this.repoConfig.get(ctx);
+      const names = livepatchPackageNamesFor(kernel);
+      const key = `${repositoriesStamp(ctx, repoConfig)}|${names.join(',')}`;
+      repositories = await this.cached('repositories', this.repositories, key, health, deadline, (c) => collectRepositories(c, repoConfig, names));
+    } else if (config.collectors.repositories) {
+      health.push({ name: 'repositories', success: false, durationSeconds: 0, cached: true, lastSuccessMs: this.repositories.peek()?.lastSuccessMs });
+      this.deps.log.error('collector failed', { collector: 'repositories', err: 'running kernel unknown (kernel collector failed or disabled)' });
+    }
+    return { health, commands, kernel: kernelData, livepatch, taint, packages, klp, lifecycle, repositories };
   }
 
   /** klp status is computed from the same sysfs files: say so when the two disagree. */

@@ -7,6 +7,7 @@ import type { KlpData } from '../collectors/klp.js';
 import type { Expiry } from '../collectors/lifecycle.js';
 import type { LivepatchData } from '../collectors/livepatch.js';
 import type { PackagesData } from '../collectors/packages.js';
+import type { RepositoriesData } from '../collectors/repositories.js';
 import type { CommandPaths } from '../host/commands.js';
 import type { Taint } from '../parsers/taint.js';
 
@@ -29,4 +30,5 @@ export interface Snapshot {
   readonly klp?: KlpData | undefined;
   /** Present when the lifecycle collector ran; `expiry` undefined when no source had a date. */
   readonly lifecycle?: { readonly expiry: Expiry | undefined } | undefined;
+  readonly repositories?: RepositoriesData | undefined;
 }

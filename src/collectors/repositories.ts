@@ -1,0 +1,206 @@
+// repositories collector: which live patch versions for the running kernel the enabled
+// repositories offer, read from the raw metadata libzypp keeps on disk (no network, no zypp
+// lock, no root): /etc/zypp/repos.d/*.repo, then for each enabled repository
+// /var/cache/zypp/raw/<alias>/[<path>/]repodata/repomd.xml, and the primary and updateinfo
+// files it lists. Cached until a repository definition or a repomd.xml changes (libzypp touches
+// repomd.xml on every successful refresh and replaces it when the metadata changed).
+
+import { readdirSync, statSync } from 'node:fs';
+import { describeError, isNotFound } from '../errors.js';
+import { readHostFile, readOptionalHostFile, statStamp } from '../host/files.js';
+import { streamTextFile, METADATA_LIMITS, type StreamLimits } from '../host/metadata-stream.js';
+import { hostView, rootfsPath } from '../host/paths.js';
+import { PrimaryScanner, UpdateinfoScanner, parseRepomd, repomdLocation, type Advisory, type OfferedPackage } from '../parsers/rpm-md.js';
+import { DEFAULT_ZYPP_DIRS, escapedAlias, parseRepoFile, parseZyppConf, repoSubPath, type RepoDefinition, type ZyppDirs } from '../parsers/zypp-repos.js';
+import type { CollectorContext } from './types.js';
+
+export interface RepositoryState {
+  readonly alias: string;
+  readonly autorefresh: boolean;
+  /** Unix ms of the last refresh (repomd.xml modification time); undefined: no cached metadata. */
+  readonly refreshedMs: number | undefined;
+}
+
+export interface Offer {
+  readonly pkg: OfferedPackage;
+  readonly repository: string;
+  readonly priority: number;
+}
+
+export interface RepositoriesData {
+  /** Enabled repositories, in alias order. */
+  readonly repositories: readonly RepositoryState[];
+  /** Number of enabled repositories whose metadata was read. */
+  readonly read: number;
+  /** Number of enabled repositories with cached metadata that could not be read. */
+  readonly failed: number;
+  /** The running kernel's live patch packages they offer. */
+  readonly offers: readonly Offer[];
+  /** Advisories (updateinfo) shipping one of those packages. */
+  readonly advisories: readonly Advisory[];
+}
+
+export interface RepoConfig {
+  readonly dirs: ZyppDirs;
+  readonly repos: readonly RepoDefinition[];
+  readonly problems: readonly string[];
+  /** Fingerprint of zypp.conf, the repos.d directory and every .repo file. */
+  readonly stamp: string;
+}
+
+const ZYPP_CONF = 'etc/zypp/zypp.conf';
+const CONF_LIMIT = 1024 * 1024;
+const REPOMD_LIMIT = 4 * 1024 * 1024;
+const MAX_REPO_FILES = 1000;
+
+/** Reads zypp.conf and repos.d again only when one of them changed (checked on every scrape). */
+export class RepoConfigMemo {
+  private last: RepoConfig | undefined;
+
+  get(ctx: CollectorContext): RepoConfig {
+    const stamp = configStamp(ctx, this.last?.dirs ?? DEFAULT_ZYPP_DIRS);
+    if (this.last && this.last.stamp === stamp) return this.last;
+    this.last = read(ctx);
+    return this.last;
+  }
+}
+
+/** The .repo files of the repositories directory, sorted; missing directory → none. */
+function repoFiles(dir: string): string[] {
+  return readdirSync(dir).filter((n) => n.endsWith('.repo')).sort();
+}
+
+/** Fingerprint of zypp.conf, the repositories directory and its .repo files. */
+function configStamp(ctx: CollectorContext, dirs: ZyppDirs): string {
+  const reposDirPath = rootfsPath(ctx.paths, dirs.reposDir);
+  let files: string[] = [];
+  try {
+    files = repoFiles(reposDirPath).slice(0, MAX_REPO_FILES);
+  } catch {
+    files = [];
+  }
+  const conf = statStamp(rootfsPath(ctx.paths, ZYPP_CONF)) ?? '';
+  return [conf, statStamp(reposDirPath) ?? '', ...files.map((f) => `${f}:${statStamp(`${reposDirPath}/${f}`) ?? ''}`)].join('|');
+}
+
+function read(ctx: CollectorContext): RepoConfig {
+  const problems: string[] = [];
+  let dirs = DEFAULT_ZYPP_DIRS;
+  const confPath = rootfsPath(ctx.paths, ZYPP_CONF);
+  try {
+    const text = readOptionalHostFile(confPath, CONF_LIMIT);
+    if (text !== undefined) dirs = parseZyppConf(text, hostView(ctx.paths, confPath));
+  } catch (err) {
+    problems.push(describeError(err));
+  }
+  // Fingerprint first: a file changed while it is read makes the next scrape read it again.
+  const stamp = configStamp(ctx, dirs);
+  const reposDirPath = rootfsPath(ctx.paths, dirs.reposDir);
+  let files: string[] = [];
+  try {
+    files = repoFiles(reposDirPath);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // No repos.d: a host without zypp (or without any repository): nothing is enabled.
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') problems.push(`${dirs.reposDir}: ${describeError(err)}`);
+  }
+  if (files.length > MAX_REPO_FILES) {
+    problems.push(`${dirs.reposDir}: more than ${MAX_REPO_FILES} .repo files; the rest are ignored`);
+    files = files.slice(0, MAX_REPO_FILES);
+  }
+  const repos: RepoDefinition[] = [];
+  const seen = new Set<string>();
+  for (const f of files) {
+    const p = `${reposDirPath}/${f}`;
+    try {
+      for (const r of parseRepoFile(readHostFile(p, CONF_LIMIT), hostView(ctx.paths, p))) {
+        // libzypp refuses a second repository with an alias it already knows.
+        if (seen.has(r.alias)) problems.push(`${hostView(ctx.paths, p)}: repository alias ${JSON.stringify(r.alias)} defined twice; the first wins`);
+        else repos.push(r);
+        seen.add(r.alias);
+      }
+    } catch (err) {
+      if (!isNotFound(err)) problems.push(describeError(err));
+    }
+  }
+  repos.sort((a, b) => (a.alias < b.alias ? -1 : a.alias > b.alias ? 1 : 0));
+  return { dirs, repos, problems, stamp };
+}
+
+/** Where an enabled repository's cached repomd.xml is, or undefined when its alias or path cannot name a cache directory. */
+export function repomdPath(ctx: CollectorContext, dirs: ZyppDirs, repo: RepoDefinition): string | undefined {
+  const esc = escapedAlias(repo.alias);
+  const sub = repoSubPath(repo.path);
+  if (esc === undefined || sub === undefined) return undefined;
+  return rootfsPath(ctx.paths, dirs.metadataDir, esc, sub, 'repodata/repomd.xml');
+}
+
+/** The per-scrape input of the cache key: the configuration and every enabled repository's repomd.xml. */
+export function repositoriesStamp(ctx: CollectorContext, config: RepoConfig): string {
+  const enabled = config.repos.filter((r) => r.enabled);
+  return [config.stamp, ...enabled.map((r) => `${r.alias}:${statStamp(repomdPath(ctx, config.dirs, r) ?? '') ?? ''}`)].join('|');
+}
+
+export async function collectRepositories(
+  ctx: CollectorContext,
+  config: RepoConfig,
+  wantedNames: readonly string[],
+  limits: StreamLimits = METADATA_LIMITS,
+): Promise<RepositoriesData> {
+  for (const p of config.problems) ctx.problem(p);
+  const wanted = new Set(wantedNames);
+  const repositories: RepositoryState[] = [];
+  const offers: Offer[] = [];
+  const advisories: Advisory[] = [];
+  let read = 0;
+  let failed = 0;
+  for (const repo of config.repos) {
+    if (!repo.enabled) continue;
+    const repomd = repomdPath(ctx, config.dirs, repo);
+    if (repomd === undefined) {
+      ctx.problem(`repository ${JSON.stringify(repo.alias)}: alias or path=${JSON.stringify(repo.path)} cannot name a cache directory`);
+      failed++;
+      repositories.push({ alias: repo.alias, autorefresh: repo.autorefresh, refreshedMs: undefined });
+      continue;
+    }
+    let refreshedMs: number | undefined;
+    try {
+      const st = statSync(repomd, { throwIfNoEntry: false });
+      refreshedMs = st?.isFile() ? st.mtimeMs : undefined;
+    } catch {
+      refreshedMs = undefined;
+    }
+    repositories.push({ alias: repo.alias, autorefresh: repo.autorefresh, refreshedMs });
+    if (refreshedMs === undefined) {
+      // Never refreshed, cleaned (zypper clean -M) or not rpm-md (plaindir, yast2): nothing to read.
+      ctx.log.info('repository has no cached rpm-md metadata', { repository: repo.alias, path: hostView(ctx.paths, repomd) });
+      continue;
+    }
+    try {
+      const base = repomd.slice(0, -'repodata/repomd.xml'.length);
+      const source = hostView(ctx.paths, repomd);
+      const index = parseRepomd(readHostFile(repomd, REPOMD_LIMIT), source);
+      const primary = repomdLocation(index, 'primary', source);
+      if (primary === undefined) throw new Error(`${source}: lists no primary metadata`);
+      const ps = new PrimaryScanner(hostView(ctx.paths, base + primary), wanted);
+      await streamTextFile(base + primary, (t) => ps.write(t), limits);
+      ps.end();
+      const updateinfo = repomdLocation(index, 'updateinfo', source);
+      let us: UpdateinfoScanner | undefined;
+      if (updateinfo !== undefined) {
+        us = new UpdateinfoScanner(hostView(ctx.paths, base + updateinfo), wanted);
+        const scanner = us;
+        await streamTextFile(base + updateinfo, (t) => scanner.write(t), limits);
+        us.end();
+      }
+      // Keep a repository's findings only when all of its files were read.
+      for (const pkg of ps.packages) offers.push({ pkg, repository: repo.alias, priority: repo.priority });
+      if (us) advisories.push(...us.advisories);
+      read++;
+    } catch (err) {
+      ctx.problem(`repository ${JSON.stringify(repo.alias)}: ${describeError(err)}`);
+      failed++;
+    }
+  }
+  return { repositories, read, failed, offers, advisories };
+}
