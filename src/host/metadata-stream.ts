@@ -36,6 +36,8 @@ export interface StreamResult {
 }
 
 const READ_CHUNK = 64 * 1024;
+/** Characters handed to the parser at once (a few milliseconds of saxes at most). */
+const PARSE_PIECE = 8 * 1024;
 /** zstd expands up to ~50x: feed it smaller pieces so one piece never decodes into megabytes at once. */
 const ZSTD_CHUNK = 8 * 1024;
 
@@ -113,33 +115,37 @@ export async function streamTextFile(path: string, onText: (text: string) => voi
     let contentBytes = 0;
     let sliceStart = performance.now();
     let parseError: unknown;
+    let readError: FileReadError | undefined;
     const consume = async function (source: AsyncIterable<Buffer | string>): Promise<void> {
       for await (const data of source) {
         const chunk = typeof data === 'string' ? Buffer.from(data) : data;
         contentBytes += chunk.length;
-        if (contentBytes > limits.maxContentBytes) throw new FileReadError(path, `decompresses to more than ${limits.maxContentBytes} bytes`, 'EFBIG');
+        if (contentBytes > limits.maxContentBytes) throw (readError = new FileReadError(path, `decompresses to more than ${limits.maxContentBytes} bytes`, 'EFBIG'));
         let text: string;
         try {
           text = decoder.decode(chunk, { stream: true });
         } catch {
-          throw new FileReadError(path, 'not valid UTF-8', 'EILSEQ');
+          throw (readError = new FileReadError(path, 'not valid UTF-8', 'EILSEQ'));
         }
-        try {
-          onText(text);
-        } catch (err) {
-          parseError = err;
-          throw err;
-        }
-        if (performance.now() - sliceStart > limits.sliceMs) {
-          await new Promise<void>((resolve) => setImmediate(resolve));
-          sliceStart = performance.now();
+        // Parse in pieces, pausing for the event loop whenever a slice of time is used up.
+        for (let i = 0; i < text.length; i += PARSE_PIECE) {
+          try {
+            onText(text.length <= PARSE_PIECE ? text : text.slice(i, i + PARSE_PIECE));
+          } catch (err) {
+            parseError = err;
+            throw err;
+          }
+          if (performance.now() - sliceStart > limits.sliceMs) {
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            sliceStart = performance.now();
+          }
         }
       }
       try {
         const rest = decoder.decode();
         if (rest !== '') onText(rest);
       } catch (err) {
-        if (err instanceof TypeError) throw new FileReadError(path, 'not valid UTF-8 (ends inside a character)', 'EILSEQ');
+        if (err instanceof TypeError) throw (readError = new FileReadError(path, 'not valid UTF-8 (ends inside a character)', 'EILSEQ'));
         parseError = err;
         throw err;
       }
@@ -148,7 +154,10 @@ export async function streamTextFile(path: string, onText: (text: string) => voi
       if (stage) await pipeline(input, stage, consume);
       else await pipeline(input, consume);
     } catch (err) {
-      if (err === parseError || err instanceof FileReadError) throw err;
+      // The consumer's own error wins over the abort it causes upstream.
+      if (parseError !== undefined) throw parseError;
+      if (readError) throw readError;
+      if (err instanceof FileReadError) throw err;
       const e = err as NodeJS.ErrnoException;
       const what = compression === 'none' ? 'read error' : `corrupt or truncated ${compression} data`;
       throw new FileReadError(path, `${what}: ${(e.message ?? String(err)).replace(/\s+/g, ' ')}`, e.code ?? 'EBADDATA');
