@@ -34,6 +34,8 @@ export interface RepositoriesData {
   readonly read: number;
   /** Number of enabled repositories with cached metadata that could not be read. */
   readonly failed: number;
+  /** Whether zypp.conf and every .repo file were read (else the list of repositories may lack some). */
+  readonly complete: boolean;
   /** The running kernel's live patch packages they offer. */
   readonly offers: readonly Offer[];
   /** Advisories (updateinfo) shipping one of those packages. */
@@ -156,51 +158,49 @@ export async function collectRepositories(
   let failed = 0;
   for (const repo of config.repos) {
     if (!repo.enabled) continue;
+    const state = (refreshedMs: number | undefined) => repositories.push({ alias: repo.alias, autorefresh: repo.autorefresh, refreshedMs });
+    const fail = (err: unknown) => {
+      // Unreadable metadata says nothing reliable, not even when it was last refreshed.
+      ctx.problem(`repository ${JSON.stringify(repo.alias)}: ${describeError(err)}`);
+      state(undefined);
+      failed++;
+    };
     const repomd = repomdPath(ctx, config.dirs, repo);
     if (repomd === undefined) {
-      ctx.problem(`repository ${JSON.stringify(repo.alias)}: alias or path=${JSON.stringify(repo.path)} cannot name a cache directory`);
-      failed++;
-      repositories.push({ alias: repo.alias, autorefresh: repo.autorefresh, refreshedMs: undefined });
+      fail(`alias or path=${JSON.stringify(repo.path)} cannot name a cache directory`);
       continue;
     }
-    let refreshedMs: number | undefined;
+    const source = hostView(ctx.paths, repomd);
     try {
-      const st = statSync(repomd, { throwIfNoEntry: false });
-      refreshedMs = st?.isFile() ? st.mtimeMs : undefined;
-    } catch {
-      refreshedMs = undefined;
-    }
-    repositories.push({ alias: repo.alias, autorefresh: repo.autorefresh, refreshedMs });
-    if (refreshedMs === undefined) {
-      // Never refreshed, cleaned (zypper clean -M) or not rpm-md (plaindir, yast2): nothing to read.
-      ctx.log.info('repository has no cached rpm-md metadata', { repository: repo.alias, path: hostView(ctx.paths, repomd) });
-      continue;
-    }
-    try {
+      const text = readOptionalHostFile(repomd, REPOMD_LIMIT);
+      if (text === undefined) {
+        // Never refreshed, cleaned (zypper clean -M) or not rpm-md (plaindir, yast2): nothing to read.
+        ctx.log.info('repository has no cached rpm-md metadata', { repository: repo.alias, path: source });
+        state(undefined);
+        continue;
+      }
+      const refreshedMs = statSync(repomd).mtimeMs;
       const base = repomd.slice(0, -'repodata/repomd.xml'.length);
-      const source = hostView(ctx.paths, repomd);
-      const index = parseRepomd(readHostFile(repomd, REPOMD_LIMIT), source);
+      const index = parseRepomd(text, source);
       const primary = repomdLocation(index, 'primary', source);
       if (primary === undefined) throw new Error(`${source}: lists no primary metadata`);
       const ps = new PrimaryScanner(hostView(ctx.paths, base + primary), wanted);
       await streamTextFile(base + primary, (t) => ps.write(t), limits);
       ps.end();
       const updateinfo = repomdLocation(index, 'updateinfo', source);
-      let us: UpdateinfoScanner | undefined;
-      if (updateinfo !== undefined) {
-        us = new UpdateinfoScanner(hostView(ctx.paths, base + updateinfo), wanted);
-        const scanner = us;
-        await streamTextFile(base + updateinfo, (t) => scanner.write(t), limits);
+      const us = updateinfo === undefined ? undefined : new UpdateinfoScanner(hostView(ctx.paths, base + updateinfo), wanted);
+      if (us) {
+        await streamTextFile(base + updateinfo!, (t) => us.write(t), limits);
         us.end();
       }
       // Keep a repository's findings only when all of its files were read.
       for (const pkg of ps.packages) offers.push({ pkg, repository: repo.alias, priority: repo.priority });
       if (us) advisories.push(...us.advisories);
+      state(refreshedMs);
       read++;
     } catch (err) {
-      ctx.problem(`repository ${JSON.stringify(repo.alias)}: ${describeError(err)}`);
-      failed++;
+      fail(err);
     }
   }
-  return { repositories, read, failed, offers, advisories };
+  return { repositories, read, failed, complete: config.problems.length === 0, offers, advisories };
 }

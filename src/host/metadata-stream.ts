@@ -11,6 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { Decompress as FzstdDecompress } from 'fzstd';
 import { FileReadError } from '../errors.js';
+import { fileError, requireRegularFile } from './files.js';
 
 export type Compression = 'gzip' | 'zstd' | 'none';
 
@@ -97,12 +98,11 @@ export async function streamTextFile(path: string, onText: (text: string) => voi
   try {
     fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new FileReadError(path, code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String((err as Error).message), code);
+    throw fileError(path, err);
   }
   try {
     const st = await fh.stat();
-    if (!st.isFile()) throw new FileReadError(path, 'not a regular file', 'EINVAL');
+    requireRegularFile(path, st);
     if (st.size > limits.maxFileBytes) throw new FileReadError(path, `larger than ${limits.maxFileBytes} bytes`, 'EFBIG');
     const head = Buffer.alloc(16);
     const { bytesRead } = await fh.read(head, 0, head.length, 0);

@@ -150,7 +150,7 @@ export function availablePatch(kernel: KernelRelease, repos: RepositoriesData, a
     if (c > 0 || (c === 0 && (o.priority < newest.priority || (o.priority === newest.priority && o.repository < newest.repository)))) newest = o;
   }
   // "None offered" only when every enabled repository with metadata was read.
-  if (!newest) return { newest: undefined, version: repos.failed > 0 ? undefined : 0, advisory: undefined, cvesNew: undefined };
+  if (!newest) return { newest: undefined, version: repos.failed > 0 || !repos.complete ? undefined : 0, advisory: undefined, cvesNew: undefined };
   const key = evrKey(newest.pkg);
   const advisory = repos.advisories
     .filter((a) => a.status !== 'retracted' && a.packages.some((p) => evrKey(p) === key))

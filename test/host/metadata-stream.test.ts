@@ -76,7 +76,7 @@ describe('streamTextFile', () => {
     const fifo = path.join(dir, 'fifo');
     execFileSync('mkfifo', [fifo]);
     await expect(readAll(fifo)).rejects.toThrow(/not a regular file/);
-    await expect(readAll(dir)).rejects.toThrow(/not a regular file/);
+    await expect(readAll(dir)).rejects.toThrow(/is a directory/);
     await expect(readAll(path.join(dir, 'missing'))).rejects.toThrow(/no such file/);
   });
 
