@@ -27,6 +27,7 @@ export interface Repomd {
 }
 
 const MAX_TEXT = 4096;
+const WRITE_PIECE = 1024;
 
 /** A streaming XML reader with a limit on how much text may pass without any markup. */
 abstract class XmlScanner {
@@ -68,8 +69,11 @@ abstract class XmlScanner {
 
   /** Feed the next chunk of decoded text. */
   write(chunk: string): void {
-    if (this.failure) throw this.failure;
-    this.parser.write(chunk);
+    // In pieces, so that text full of errors (saxes reports each bad character) stops early.
+    for (let i = 0; i < chunk.length; i += WRITE_PIECE) {
+      if (this.failure) throw this.failure;
+      this.parser.write(chunk.length <= WRITE_PIECE ? chunk : chunk.slice(i, i + WRITE_PIECE));
+    }
     if (this.failure) throw this.failure;
     // saxes keeps a text node in memory until its end: refuse endless text without markup.
     if (this.parser.position - this.lastEventAt > this.maxRun) {
