@@ -48,6 +48,9 @@ const FLEET: Host[] = [
   // Never subscribed to live patching (unpatched, no live patch package): KlpKernelNotLivePatched must stay quiet.
   { instance: 'never-subscribed', scenario: 'sles15sp6-no-livepatch-installed', alerts: [] },
   { instance: 'zypp-locked', scenario: 'zypp-locked', alerts: ['KlpCollectorFailing warning collector=lifecycle', DRIFT] },
+  // The repositories offer live patch 4 while 3 is installed; another host's Live Patching repository was not refreshed for 42 days.
+  { instance: 'update-available', scenario: 'sles15sp6-repo-update-available', alerts: ['KlpLivePatchUpdateAvailable warning', DRIFT] },
+  { instance: 'repo-stale', scenario: 'sles15sp6-repo-stale', alerts: ['KlpRepositoryMetadataStale warning', DRIFT] },
   // A target nothing listens on.
   { instance: 'down', alerts: ['KlpExporterDown warning'] },
 ];
