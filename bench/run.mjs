@@ -13,6 +13,7 @@ import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fleetBench } from './fleet.mjs';
+import { repositoriesBench } from './repositories.mjs';
 import {
   copyHost, fmt, freePort, get, LOOPBACK, MAIN, median, mib, MissingTool, PROJECT, quantile, requireTool, NODE_FLAGS, rssBytes, sample,
   scrapeFor, scrapeN, sleep, start, startExporter, hostArgs, tempDir, versionOf, waitHttp, wrk,
@@ -26,7 +27,7 @@ const CFG = QUICK
 for (const [k, env] of [['seconds', 'BENCH_SECONDS'], ['pairs', 'BENCH_PAIRS']]) if (process.env[env]) CFG[k] = Number(process.env[env]);
 if (process.env.BENCH_FLEET_HOSTS) CFG.fleet.hosts = Number(process.env.BENCH_FLEET_HOSTS);
 if (process.env.BENCH_FLEET_INTERVAL_MIN) CFG.fleet.intervalMin = Number(process.env.BENCH_FLEET_INTERVAL_MIN);
-const ALL_SECTIONS = ['scrape', 'spawns', 'slow', 'memory', 'fleet'];
+const ALL_SECTIONS = ['scrape', 'spawns', 'slow', 'memory', 'fleet', 'repositories'];
 const SECTIONS = new Set((process.env.BENCH_ONLY ?? ALL_SECTIONS.join(',')).split(',').map((x) => x.trim()).filter(Boolean));
 const unknownSections = [...SECTIONS].filter((x) => !ALL_SECTIONS.includes(x));
 if (unknownSections.length || SECTIONS.size === 0) {
@@ -56,6 +57,7 @@ async function main() {
   if (SECTIONS.has('slow')) results.slow = await slowBench(tmp);
   if (SECTIONS.has('memory')) results.memory = await memoryBench(tmp);
   if (SECTIONS.has('fleet')) results.fleet = await fleetBench({ tmp, ...CFG.fleet, log, target });
+  if (SECTIONS.has('repositories')) results.repositories = await repositoriesBench({ tmp, log, target });
   results.finished = new Date();
 
   const md = report();
@@ -427,6 +429,7 @@ function report() {
     p();
   }
   if (results.fleet) L.push(...results.fleet.markdown);
+  if (results.repositories) L.push(...results.repositories.markdown);
   L.push(readFileSync(path.join(PROJECT, 'bench/notes.md'), 'utf8').trimEnd(), '');
   p('## Rerun');
   p();

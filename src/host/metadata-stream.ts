@@ -6,7 +6,6 @@
 
 import { open } from 'node:fs/promises';
 import { constants } from 'node:fs';
-import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { Decompress as FzstdDecompress } from 'fzstd';
@@ -36,11 +35,11 @@ export interface StreamResult {
   readonly contentBytes: number;
 }
 
-const READ_CHUNK = 64 * 1024;
-/** Characters handed to the parser at once (a few milliseconds of saxes at most). */
-const PARSE_PIECE = 8 * 1024;
-/** zstd expands up to ~50x: feed it smaller pieces so one piece never decodes into megabytes at once. */
-const ZSTD_CHUNK = 8 * 1024;
+const READ_CHUNK = 32 * 1024;
+/** Decompressed bytes decoded and handed to the parser at once (a few milliseconds of saxes at most). */
+const DECODE_PIECE = 8 * 1024;
+/** Compressed bytes handed to fzstd at once (zstd expands metadata 10–100×). */
+const ZSTD_PIECE = 1024;
 
 /** The compression of a file from its first bytes; unsupported ones are an error that names them. */
 export function detectCompression(head: Uint8Array, path: string): Compression {
@@ -58,34 +57,30 @@ export function detectCompression(head: Uint8Array, path: string): Compression {
   throw new FileReadError(path, 'neither XML nor a known compression (gzip, zstd)', 'EUNSUPPORTED');
 }
 
-/** A zstd decoder as a stream: node's own when it has one (Node 22.15+), else fzstd. */
-function zstdDecoder(): Transform {
-  const native = (zlib as unknown as { createZstdDecompress?: () => Transform }).createZstdDecompress;
-  if (typeof native === 'function') return native();
-  let decoder: FzstdDecompress;
-  const t = new Transform({
-    transform(chunk: Buffer, _enc, done: TransformCallback) {
-      try {
-        for (let i = 0; i < chunk.length; i += ZSTD_CHUNK) decoder.push(chunk.subarray(i, i + ZSTD_CHUNK));
-        done();
-      } catch (err) {
-        done(err as Error);
+type Stage = NodeJS.ReadWriteStream | ((source: AsyncIterable<Buffer>) => AsyncGenerator<Buffer>);
+
+/**
+ * A zstd decoder stage: node's own when it has one (Node 22.15+), else fzstd as an async
+ * generator, fed in small pieces so that one piece never decodes into megabytes at once, and
+ * pulled by the parser (backpressure: nothing is decoded ahead of the parse).
+ */
+function zstdDecoder(): Stage {
+  const native = (zlib as unknown as { createZstdDecompress?: (o: object) => NodeJS.ReadWriteStream }).createZstdDecompress;
+  if (typeof native === 'function') return native({ chunkSize: READ_CHUNK });
+  return async function* (source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    const out: Buffer[] = [];
+    // fzstd hands out each decoded block as a new array (it copies the block into its window
+    // afterwards), or a view of the input chunk, which is not reused: no copy needed.
+    const decoder = new FzstdDecompress((data) => void out.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength)));
+    for await (const chunk of source) {
+      for (let i = 0; i < chunk.length; i += ZSTD_PIECE) {
+        decoder.push(chunk.subarray(i, i + ZSTD_PIECE));
+        while (out.length > 0) yield out.shift()!;
       }
-    },
-    flush(done: TransformCallback) {
-      try {
-        decoder.push(new Uint8Array(0), true);
-        done();
-      } catch (err) {
-        done(err as Error);
-      }
-    },
-  });
-  decoder = new FzstdDecompress((data) => {
-    // fzstd may reuse its window buffer: copy what it hands out.
-    t.push(Buffer.from(data));
-  });
-  return t;
+    }
+    decoder.push(new Uint8Array(0), true);
+    while (out.length > 0) yield out.shift()!;
+  };
 }
 
 /**
@@ -109,7 +104,7 @@ export async function streamTextFile(path: string, onText: (text: string) => voi
     const compression = detectCompression(head.subarray(0, bytesRead), path);
 
     const input = fh.createReadStream({ start: 0, highWaterMark: READ_CHUNK, autoClose: false });
-    const stage = compression === 'gzip' ? zlib.createGunzip({ chunkSize: READ_CHUNK }) : compression === 'zstd' ? zstdDecoder() : undefined;
+    const stage: Stage | undefined = compression === 'gzip' ? zlib.createGunzip({ chunkSize: READ_CHUNK }) : compression === 'zstd' ? zstdDecoder() : undefined;
 
     const decoder = new TextDecoder('utf-8', { fatal: true });
     let contentBytes = 0;
@@ -121,20 +116,22 @@ export async function streamTextFile(path: string, onText: (text: string) => voi
         const chunk = typeof data === 'string' ? Buffer.from(data) : data;
         contentBytes += chunk.length;
         if (contentBytes > limits.maxContentBytes) throw (readError = new FileReadError(path, `decompresses to more than ${limits.maxContentBytes} bytes`, 'EFBIG'));
-        let text: string;
-        try {
-          text = decoder.decode(chunk, { stream: true });
-        } catch {
-          throw (readError = new FileReadError(path, 'not valid UTF-8', 'EILSEQ'));
-        }
-        // Parse in pieces, pausing for the event loop whenever a slice of time is used up.
-        for (let i = 0; i < text.length; i += PARSE_PIECE) {
+        // Decoded in pieces: short strings die young (a string of 128 KiB or more would be
+        // allocated in V8's large-object space and kept until a full garbage collection).
+        for (let off = 0; off < chunk.length; off += DECODE_PIECE) {
+          let text: string;
           try {
-            onText(text.length <= PARSE_PIECE ? text : text.slice(i, i + PARSE_PIECE));
+            text = decoder.decode(chunk.length <= DECODE_PIECE ? chunk : chunk.subarray(off, off + DECODE_PIECE), { stream: true });
+          } catch {
+            throw (readError = new FileReadError(path, 'not valid UTF-8', 'EILSEQ'));
+          }
+          try {
+            onText(text);
           } catch (err) {
             parseError = err;
             throw err;
           }
+          // Pause for the event loop whenever a slice of time is used up.
           if (performance.now() - sliceStart > limits.sliceMs) {
             await new Promise<void>((resolve) => setImmediate(resolve));
             sliceStart = performance.now();
