@@ -37,9 +37,14 @@ abstract class XmlScanner {
   private failure: Error | undefined;
   private lastEventAt = 0;
 
+  /** The document's root element, once seen. */
+  protected root: string | undefined;
+
   constructor(
     protected readonly source: string,
     private readonly maxRun: number,
+    /** The root element the document must have, and what such a document is called (with its article). */
+    private readonly expected: { readonly root: string; readonly what: string },
   ) {
     this.parser.on('error', (err) => {
       this.failure ??= new ParseError(this.source, err.message.replace(/^[^:]*:(\d+:\d+): /, 'line:column $1: '));
@@ -47,6 +52,10 @@ abstract class XmlScanner {
     this.parser.on('opentag', (tag) => {
       this.lastEventAt = this.parser.position;
       this.path.push(tag.name);
+      if (this.path.length === 1) {
+        this.root = tag.name;
+        if (tag.name !== this.expected.root) throw new ParseError(this.source, `not ${this.expected.what} (root element ${JSON.stringify(tag.name)})`);
+      }
       this.text = '';
       this.open(tag, this.path);
     });
@@ -86,6 +95,7 @@ abstract class XmlScanner {
     if (this.failure) throw this.failure;
     this.parser.close();
     if (this.failure) throw this.failure;
+    if (this.root === undefined) throw new ParseError(this.source, 'empty document');
   }
 
   protected abstract open(tag: SaxesTagPlain, path: readonly string[]): void;
@@ -94,12 +104,14 @@ abstract class XmlScanner {
 
 class RepomdScanner extends XmlScanner {
   revision: string | undefined;
-  root: string | undefined;
   readonly data: RepomdEntry[] = [];
   private current: { type: string; href?: string; timestamp?: number } | undefined;
 
+  constructor(source: string) {
+    super(source, 1024 * 1024, { root: 'repomd', what: 'a repomd.xml' });
+  }
+
   protected open(tag: SaxesTagPlain, path: readonly string[]): void {
-    if (path.length === 1) this.root = tag.name;
     if (path.length === 2 && tag.name === 'data') this.current = { type: String(tag.attributes.type ?? '') };
     if (path.length === 3 && tag.name === 'location' && this.current) {
       const href = tag.attributes.href;
@@ -121,10 +133,9 @@ class RepomdScanner extends XmlScanner {
 
 /** Parse repomd.xml (small: read whole). */
 export function parseRepomd(text: string, source: string): Repomd {
-  const s = new RepomdScanner(source, 1024 * 1024);
+  const s = new RepomdScanner(source);
   s.write(text);
   s.end();
-  if (s.root !== 'repomd') throw new ParseError(source, `not a repomd.xml (root element ${JSON.stringify(s.root ?? '')})`);
   return { revision: s.revision, data: s.data };
 }
 
@@ -156,36 +167,33 @@ export interface OfferedPackage extends Evr {
 }
 
 const EVR_TOKEN = /^[A-Za-z0-9._+~^]{1,200}$/;
+/** Characters of text without any markup before a document is refused (saxes keeps a text node whole). */
+const MAX_RUN = 16 * 1024 * 1024;
+
+const evrOf = (epoch: unknown, version: unknown, release: unknown): Evr => ({ epoch: String(epoch ?? '0') || '0', version: String(version ?? ''), release: String(release ?? '') });
+const validEvr = (e: Evr) => EVR_TOKEN.test(e.version) && EVR_TOKEN.test(e.release) && /^\d{1,9}$/.test(e.epoch);
 
 /** Reads primary.xml as a stream and keeps the packages with a wanted name (source packages excluded). */
 export class PrimaryScanner extends XmlScanner {
   readonly packages: OfferedPackage[] = [];
   /** Number of <package> elements seen. */
   count = 0;
-  private root: string | undefined;
   private cur: { name?: string; arch?: string; evr?: Evr } | undefined;
 
   constructor(
     source: string,
     private readonly wanted: ReadonlySet<string>,
-    maxRun = 16 * 1024 * 1024,
+    maxRun = MAX_RUN,
   ) {
-    super(source, maxRun);
+    super(source, maxRun, { root: 'metadata', what: 'a primary.xml' });
   }
 
   protected open(tag: SaxesTagPlain, path: readonly string[]): void {
-    if (path.length === 1) {
-      this.root = tag.name;
-      if (tag.name !== 'metadata') throw new ParseError(this.source, `not a primary.xml (root element ${JSON.stringify(tag.name)})`);
-    }
     if (path.length === 2 && tag.name === 'package') {
       this.cur = {};
       this.count++;
     }
-    if (path.length === 3 && tag.name === 'version' && this.cur) {
-      const a = tag.attributes;
-      this.cur.evr = { epoch: String(a.epoch ?? '0') || '0', version: String(a.ver ?? ''), release: String(a.rel ?? '') };
-    }
+    if (path.length === 3 && tag.name === 'version' && this.cur) this.cur.evr = evrOf(tag.attributes.epoch, tag.attributes.ver, tag.attributes.rel);
   }
 
   protected close(name: string, path: readonly string[], text: string): void {
@@ -196,20 +204,13 @@ export class PrimaryScanner extends XmlScanner {
     else if (path.length === 2 && name === 'package') {
       this.cur = undefined;
       if (cur.name === undefined || !this.wanted.has(cur.name)) return;
-      const evr = cur.evr;
       const arch = cur.arch ?? '';
       if (arch === 'src' || arch === 'nosrc') return;
-      if (!evr || !EVR_TOKEN.test(evr.version) || !EVR_TOKEN.test(evr.release) || !/^\d{1,9}$/.test(evr.epoch)) {
-        throw new ParseError(this.source, `package ${cur.name}: missing or invalid <version epoch ver rel>`);
-      }
-      this.packages.push({ name: cur.name, arch, ...evr });
+      if (!cur.evr || !validEvr(cur.evr)) throw new ParseError(this.source, `package ${cur.name}: missing or invalid <version epoch ver rel>`);
+      this.packages.push({ name: cur.name, arch, ...cur.evr });
     }
   }
 
-  override end(): void {
-    super.end();
-    if (this.root === undefined) throw new ParseError(this.source, 'empty document');
-  }
 }
 
 // --- updateinfo.xml ---
@@ -232,22 +233,17 @@ const MAX_CVES = 10_000;
 export class UpdateinfoScanner extends XmlScanner {
   readonly advisories: Advisory[] = [];
   count = 0;
-  private root: string | undefined;
   private cur: { id: string; severity: string; status: string; type: string; cves: Set<string>; packages: OfferedPackage[] } | undefined;
 
   constructor(
     source: string,
     private readonly wanted: ReadonlySet<string>,
-    maxRun = 16 * 1024 * 1024,
+    maxRun = MAX_RUN,
   ) {
-    super(source, maxRun);
+    super(source, maxRun, { root: 'updates', what: 'an updateinfo.xml' });
   }
 
   protected open(tag: SaxesTagPlain, path: readonly string[]): void {
-    if (path.length === 1) {
-      this.root = tag.name;
-      if (tag.name !== 'updates') throw new ParseError(this.source, `not an updateinfo.xml (root element ${JSON.stringify(tag.name)})`);
-    }
     const a = tag.attributes;
     if (path.length === 2 && tag.name === 'update') {
       this.count++;
@@ -262,8 +258,8 @@ export class UpdateinfoScanner extends XmlScanner {
     if (path.length === 5 && tag.name === 'package' && path[2] === 'pkglist') {
       const name = String(a.name ?? '');
       if (!this.wanted.has(name)) return;
-      const evr = { epoch: String(a.epoch ?? '0') || '0', version: String(a.version ?? ''), release: String(a.release ?? '') };
-      if (!EVR_TOKEN.test(evr.version) || !EVR_TOKEN.test(evr.release) || !/^\d{1,9}$/.test(evr.epoch)) {
+      const evr = evrOf(a.epoch, a.version, a.release);
+      if (!validEvr(evr)) {
         throw new ParseError(this.source, `update ${cur.id || '?'}: package ${name} with an invalid epoch, version or release`);
       }
       cur.packages.push({ name, arch: String(a.arch ?? ''), ...evr });
@@ -283,8 +279,4 @@ export class UpdateinfoScanner extends XmlScanner {
     }
   }
 
-  override end(): void {
-    super.end();
-    if (this.root === undefined) throw new ParseError(this.source, 'empty document');
-  }
 }
