@@ -39,11 +39,21 @@ export function requireTool(cmd, pkg) {
 export function versionOf(cmd, args = ['--version']) {
   try {
     const out = execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
-    return out.split('\n').find((l) => l.trim() !== '')?.trim() ?? '?';
+    return (
+      out
+        .split('\n')
+        .find((l) => l.trim() !== '')
+        ?.trim() ?? '?'
+    );
   } catch (err) {
     // wrk prints its version as part of the usage text on stderr and exits 1.
     const text = `${err.stdout ?? ''}${err.stderr ?? ''}`;
-    return text.split('\n').find((l) => l.trim() !== '')?.trim() ?? '?';
+    return (
+      text
+        .split('\n')
+        .find((l) => l.trim() !== '')
+        ?.trim() ?? '?'
+    );
   }
 }
 
@@ -198,9 +208,13 @@ export async function copyHost(scenario, dest, { countFile } = {}) {
   return { dir: dest, root: path.join(dest, 'root'), bin: path.join(dest, 'bin'), now, extra };
 }
 
-/** Exporter flags for a host copy (frozen clock, exporter process metrics off, as the tests do). */
+/** Exporter flags for a host copy (exporter process metrics off, as the tests do; the clock runs: it changes no cost). */
 export function hostArgs(h, more = []) {
-  return [`--path.rootfs=${h.root}`, `--exec.path=${h.bin}`, `--testing.now=${h.now}`, '--web.disable-exporter-metrics', ...h.extra, ...more];
+  // A flag in `more` replaces the host's own: the exporter rejects a repeated flag.
+  const name = (a) => a.replace(/^--(no-)?/, '').split('=')[0];
+  const overridden = new Set(more.map(name));
+  const base = [`--path.rootfs=${h.root}`, `--exec.path=${h.bin}`, '--web.disable-exporter-metrics', ...h.extra];
+  return [...base.filter((a) => !overridden.has(name(a))), ...more];
 }
 
 export async function startExporter(h, more = [], name = 'klp_exporter') {

@@ -185,11 +185,11 @@ export async function repositoriesBench({ tmp, log, target }) {
   const md = [
     '## 6. Repository metadata: refresh of a large primary file',
     '',
-    'Copies of the `sles15sp6-repo-update-available` host. After the warm-up, its Live Patching repository\'s primary is replaced by a',
-    'generated one of about 50 MiB (createrepo_c\'s entries plus filler packages shaped like them, live patch 5 last) and `repomd.xml`',
+    "Copies of the `sles15sp6-repo-update-available` host. After the warm-up, its Live Patching repository's primary is replaced by a",
+    "generated one of about 50 MiB (createrepo_c's entries plus filler packages shaped like them, live patch 5 last) and `repomd.xml`",
     'is rewritten, as a zypper refresh does; the refresh ends when `klp_patch_available_version` says 5. Two runs per compression:',
     'one samples RSS every 10 ms (RSS added = peak − median before), one requests `/-/healthy` back to back (its latency is the event',
-    'loop\'s). Peer: decompressing the same file with `gzip -dc` / `zstd -dc` (C, decompression only); ratio = refresh / peer.',
+    "loop's). Peer: decompressing the same file with `gzip -dc` / `zstd -dc` (C, decompression only); ratio = refresh / peer.",
     '',
     '| compression | content MiB | stored MiB | packages | refresh s | peer (C decompression) s | ratio | RSS before MiB | RSS added MiB | /-/healthy p50 / p99 / max ms | bare server meanwhile p50 / p99 / max ms |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
@@ -199,7 +199,7 @@ export async function repositoriesBench({ tmp, log, target }) {
     ),
     '',
     'The refresh time is the collector\'s own (`klp_scrape_collector_duration_seconds{collector="repositories"}`): streaming',
-    'decompression (node\'s zlib for gzip; fzstd, pure JavaScript, for zstd on Node 20) and saxes parsing, in 8 KiB pieces with a pause',
+    "decompression (node's zlib for gzip; fzstd, pure JavaScript, for zstd on Node 20) and saxes parsing, in 8 KiB pieces with a pause",
     'for the event loop every 8 ms. Scrapes during the refresh are answered from the previous result.',
     '',
   ];

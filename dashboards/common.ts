@@ -15,7 +15,7 @@ export const HOST = 'job=~"$job", instance=~"$instance"';
 export const JOB = 'job=~"$job"';
 
 /** `metric{job=~"$job", instance=~"$instance", ...extra}` */
-export function s(metric: string, ...extra: string[]): string {
+export function hostMetric(metric: string, ...extra: string[]): string {
   return `${metric}{${[HOST, ...extra].join(', ')}}`;
 }
 
@@ -41,9 +41,7 @@ export function grid(x: number, y: number, w: number, h: number): dashboard.Grid
 }
 
 export function thresholds(...steps: [number | null, string][]): dashboard.ThresholdsConfigBuilder {
-  return new dashboard.ThresholdsConfigBuilder()
-    .mode(dashboard.ThresholdsMode.Absolute)
-    .steps(steps.map(([value, color]) => ({ value, color })));
+  return new dashboard.ThresholdsConfigBuilder().mode(dashboard.ThresholdsMode.Absolute).steps(steps.map(([value, color]) => ({ value, color })));
 }
 
 export const lastValue = new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false);
@@ -113,14 +111,8 @@ export function hostDashboardUrl(instanceExpr: string): string {
 }
 
 /** A time series panel with a visible legend and a shared tooltip. */
-export function ts(): timeseries.PanelBuilder {
+export function timeSeriesPanel(): timeseries.PanelBuilder {
   return new timeseries.PanelBuilder()
-    .legend(
-      new common.VizLegendOptionsBuilder()
-        .showLegend(true)
-        .displayMode(common.LegendDisplayMode.List)
-        .placement(common.LegendPlacement.Bottom)
-        .calcs([]),
-    )
+    .legend(new common.VizLegendOptionsBuilder().showLegend(true).displayMode(common.LegendDisplayMode.List).placement(common.LegendPlacement.Bottom).calcs([]))
     .tooltip(new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Multi).sort(common.SortOrder.None));
 }

@@ -5,10 +5,11 @@ import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import { config } from './config.js';
-import { DS, HOST, JOB, baseDashboard, grid, hostDashboardUrl, lastValue, s, target, thresholds, ts, variables } from './common.js';
+import { stateUnknown, updateNotApplied } from '../alerts/rules.js';
+import { DS, HOST, JOB, baseDashboard, grid, hostDashboardUrl, lastValue, hostMetric, target, thresholds, timeSeriesPanel, variables } from './common.js';
 
 const { expiryWarningDays: warnDays, expiryCriticalDays: critDays } = config;
-const days = s('klp_patch_days_until_expiry');
+const days = hostMetric('klp_patch_days_until_expiry');
 
 /** Colours for the live patch state enum. */
 const stateMappings: dashboard.ValueMapping[] = [
@@ -71,19 +72,18 @@ const hostTable = new table.PanelBuilder()
   .unit('none')
   .decimals(0)
   .gridPos(grid(0, 12, 24, 10))
-  .withTarget(target('A', `max by (instance, release, revision) (${s('klp_kernel_info')})`, { instant: true, table: true }))
-  .withTarget(target('B', `max by (instance, state) (${s('klp_livepatch_state')} == 1)`, { instant: true, table: true }))
-  .withTarget(target('C', `max by (instance) (${s('klp_patch_active_version')})`, { instant: true, table: true }))
-  .withTarget(target('D', `max by (instance) (${s('klp_patch_installed_version')})`, { instant: true, table: true }))
+  .withTarget(target('A', `max by (instance, release, revision) (${hostMetric('klp_kernel_info')})`, { instant: true, table: true }))
+  .withTarget(target('B', `max by (instance, state) (${hostMetric('klp_livepatch_state')} == 1)`, { instant: true, table: true }))
+  .withTarget(target('C', `max by (instance) (${hostMetric('klp_patch_active_version')})`, { instant: true, table: true }))
+  .withTarget(target('D', `max by (instance) (${hostMetric('klp_patch_installed_version')})`, { instant: true, table: true }))
   .withTarget(
-    target(
-      'E',
-      `max by (instance) (${s('klp_kernel_info')} * on (job, revision) group_left revision:klp_patch_active_version:max{${JOB}})`,
-      { instant: true, table: true },
-    ),
+    target('E', `max by (instance) (${hostMetric('klp_kernel_info')} * on (job, revision) group_left revision:klp_patch_active_version:max{${JOB}})`, {
+      instant: true,
+      table: true,
+    }),
   )
   .withTarget(target('F', `max by (instance) (${days})`, { instant: true, table: true }))
-  .withTarget(target('G', `max by (instance) (${s('klp_patch_cves')})`, { instant: true, table: true }))
+  .withTarget(target('G', `max by (instance) (${hostMetric('klp_patch_cves')})`, { instant: true, table: true }))
   .withTransformation({ id: 'merge', options: {} })
   .withTransformation({
     id: 'organize',
@@ -114,9 +114,7 @@ const hostTable = new table.PanelBuilder()
     { id: 'mappings', value: stateMappings },
     { id: 'custom.cellOptions', value: { type: 'color-text' } },
   ])
-  .overrideByName('Instance', [
-    { id: 'links', value: [{ title: 'Host detail for ${__value.raw}', url: hostDashboardUrl('${__value.raw}') }] },
-  ]);
+  .overrideByName('Instance', [{ id: 'links', value: [{ title: 'Host detail for ${__value.raw}', url: hostDashboardUrl('${__value.raw}') }] }]);
 
 export function fleetDashboard() {
   const d = config.dashboards.fleet;
@@ -161,8 +159,10 @@ export function fleetDashboard() {
     .withPanel(
       countStat(
         'Update not applied',
-        'Hosts with a newer live patch installed for the running kernel than the one active.',
-        `count(${s('klp_patch_installed_version')} > ${s('klp_patch_active_version')}) or vector(0)`,
+        'Hosts with a newer live patch installed for the running kernel than the one active, while some live patch is active: ' +
+          `the hosts KlpLivePatchUpdateNotApplied is about (recording rule ${updateNotApplied} of alerts/klp.rules.yml; no data until it is loaded). ` +
+          'A host with no live patch active at all counts under KlpKernelNotLivePatched instead.',
+        `count(${hostMetric(updateNotApplied)}) or vector(0)`,
         grid(16, 1, 4, 4),
         1,
         'orange',
@@ -172,7 +172,7 @@ export function fleetDashboard() {
       countStat(
         'Reboot pending',
         'Hosts with a newer kernel of the running flavor installed but not booted.',
-        `count(${s('klp_kernel_newer_installed')} == 1) or vector(0)`,
+        `count(${hostMetric('klp_kernel_newer_installed')} == 1) or vector(0)`,
         grid(20, 1, 4, 4),
         1,
         'blue',
@@ -181,17 +181,27 @@ export function fleetDashboard() {
     .withPanel(
       hbars()
         .title('Hosts by live patch state')
-        .description('Number of hosts in each live patch state now: patched, transition, unpatched, unsupported.')
+        .description(
+          'Number of hosts in each live patch state now: patched, transition, unpatched, unsupported, and unknown: hosts that are up ' +
+            `but report no state (livepatch collector failing; recording rule ${stateUnknown} of alerts/klp.rules.yml). ` +
+            'The bars add up to the hosts that are up.',
+        )
         .datasource(DS)
         .unit('short')
         .decimals(0)
         .gridPos(grid(0, 5, 8, 6))
-        .withTarget(target('A', `sum by (state) (${s('klp_livepatch_state')})`, { instant: true, legend: '{{state}}' })),
+        .withTarget(
+          target(
+            'A',
+            `sum by (state) (${hostMetric('klp_livepatch_state')})\nor\nlabel_replace(count(${hostMetric(stateUnknown)}) or vector(0), "state", "unknown", "", "")`,
+            { instant: true, legend: '{{state}}' },
+          ),
+        ),
     )
     .withPanel(
-      ts()
+      timeSeriesPanel()
         .title('Live patch state over time')
-        .description(`Number of hosts in each live patch state over time.${fleetWide('state:klp_livepatch_state:sum')}`)
+        .description(`Number of hosts in each live patch state over time (unknown: up without a state).${fleetWide('state:klp_livepatch_state:sum')}`)
         .datasource(DS)
         .unit('short')
         .decimals(0)
@@ -213,7 +223,7 @@ export function fleetDashboard() {
         .unit('short')
         .decimals(0)
         .gridPos(grid(0, 23, 8, 8))
-        .withTarget(target('A', `count by (revision) (${s('klp_kernel_info')})`, { instant: true, legend: '{{revision}}' })),
+        .withTarget(target('A', `count by (revision) (${hostMetric('klp_kernel_info')})`, { instant: true, legend: '{{revision}}' })),
     )
     .withPanel(
       hbars()
@@ -229,7 +239,7 @@ export function fleetDashboard() {
         .withTarget(
           target(
             'A',
-            `count_values by (revision) ("active_version", ${s('klp_patch_active_version')} * on (job, instance) group_left (revision) ${s('klp_kernel_info')})`,
+            `count_values by (revision) ("active_version", ${hostMetric('klp_patch_active_version')} * on (job, instance) group_left (revision) ${hostMetric('klp_kernel_info')})`,
             { instant: true, legend: '{{revision}} version {{active_version}}' },
           ),
         ),
@@ -239,7 +249,7 @@ export function fleetDashboard() {
         .title('Hosts behind the fleet for their kernel')
         .description(
           'Hosts whose active live patch version is below the highest version active on any host with the same kernel revision ' +
-            '(recording rule revision:klp_patch_active_version:max). Value: the host\'s active version.',
+            "(recording rule revision:klp_patch_active_version:max). Value: the host's active version.",
         )
         .datasource(DS)
         .unit('none')
@@ -248,7 +258,7 @@ export function fleetDashboard() {
         .withTarget(
           target(
             'A',
-            `(${s('klp_patch_active_version')} * on (job, instance) group_left (revision) ${s('klp_kernel_info')}) < on (job, revision) group_left revision:klp_patch_active_version:max{${JOB}}`,
+            `(${hostMetric('klp_patch_active_version')} * on (job, instance) group_left (revision) ${hostMetric('klp_kernel_info')}) < on (job, revision) group_left revision:klp_patch_active_version:max{${JOB}}`,
             { instant: true, table: true },
           ),
         )
@@ -262,17 +272,16 @@ export function fleetDashboard() {
     new table.PanelBuilder()
       .title('Hosts with a pending reboot or an unapplied update')
       .description(
-        'Hosts with a newer kernel installed but not booted (reboot pending), or a newer live patch installed than the one active ' +
-          '(installed version shown).',
+        'Hosts with a newer kernel installed but not booted (reboot pending), or a live patch update not applied (installed version ' +
+          `shown): a newer live patch installed than the active one, while some live patch is active, as KlpLivePatchUpdateNotApplied ` +
+          `(recording rule ${updateNotApplied}).`,
       )
       .datasource(DS)
       .unit('none')
       .decimals(0)
       .gridPos(grid(0, 32, 24, 8))
-      .withTarget(target('A', `max by (instance) (${s('klp_kernel_newer_installed')} == 1)`, { instant: true, table: true }))
-      .withTarget(
-        target('B', `max by (instance) (${s('klp_patch_installed_version')} > ${s('klp_patch_active_version')})`, { instant: true, table: true }),
-      )
+      .withTarget(target('A', `max by (instance) (${hostMetric('klp_kernel_newer_installed')} == 1)`, { instant: true, table: true }))
+      .withTarget(target('B', `max by (instance) (${hostMetric(updateNotApplied)})`, { instant: true, table: true }))
       .withTransformation({ id: 'merge', options: {} })
       .withTransformation({
         id: 'organize',
@@ -282,14 +291,12 @@ export function fleetDashboard() {
         },
       })
       .overrideByName('Reboot pending', [{ id: 'unit', value: 'bool_yes_no' }])
-      .overrideByName('Instance', [
-        { id: 'links', value: [{ title: 'Host detail for ${__value.raw}', url: hostDashboardUrl('${__value.raw}') }] },
-      ]),
+      .overrideByName('Instance', [{ id: 'links', value: [{ title: 'Host detail for ${__value.raw}', url: hostDashboardUrl('${__value.raw}') }] }]),
   );
 
   b.withRow(row('Exporter health', 40))
     .withPanel(
-      ts()
+      timeSeriesPanel()
         .title('Failing collectors')
         .description(
           'Number of hosts on which each collector failed its last collection (klp_scrape_collector_success == 0).' +
@@ -303,7 +310,7 @@ export function fleetDashboard() {
         .withTarget(target('A', `sum by (collector) (collector:klp_scrape_collector_failing:count{${JOB}})`, { legend: '{{collector}}' })),
     )
     .withPanel(
-      ts()
+      timeSeriesPanel()
         .title('Collector duration (slowest host)')
         .description(
           'Longest last collection time per collector across hosts; cached collectors report their last refresh.' +
@@ -313,12 +320,10 @@ export function fleetDashboard() {
         .unit('s')
         .min(0)
         .gridPos(grid(6, 41, 6, 8))
-        .withTarget(
-          target('A', `max by (collector) (collector:klp_scrape_collector_duration_seconds:max{${JOB}})`, { legend: '{{collector}}' }),
-        ),
+        .withTarget(target('A', `max by (collector) (collector:klp_scrape_collector_duration_seconds:max{${JOB}})`, { legend: '{{collector}}' })),
     )
     .withPanel(
-      ts()
+      timeSeriesPanel()
         .title('Scrape duration (slowest host)')
         .description(
           'Longest time Prometheus took to scrape any klp_exporter of the job. "Slowest scrapes" shows which hosts.' +
@@ -363,7 +368,7 @@ export function fleetDashboard() {
       countStat(
         'Live patch update available',
         'Hosts whose enabled repositories offer a newer live patch for the running kernel than the one installed (repositories collector).',
-        `count(${s('klp_patch_available_version')} > ${s('klp_patch_installed_version')}) or vector(0)`,
+        `count(${hostMetric('klp_patch_available_version')} > ${hostMetric('klp_patch_installed_version')}) or vector(0)`,
         grid(0, 59, 4, 7),
         1,
         'orange',
@@ -380,18 +385,22 @@ export function fleetDashboard() {
         .unit('none')
         .decimals(0)
         .gridPos(grid(4, 59, 12, 7))
-        .withTarget(target('A', `max by (instance) (${s('klp_patch_available_version')} > ${s('klp_patch_installed_version')})`, { instant: true, table: true }))
         .withTarget(
-          target(
-            'B',
-            `max by (instance) (${s('klp_patch_installed_version')} < ${s('klp_patch_available_version')})`,
-            { instant: true, table: true },
-          ),
+          target('A', `max by (instance) (${hostMetric('klp_patch_available_version')} > ${hostMetric('klp_patch_installed_version')})`, {
+            instant: true,
+            table: true,
+          }),
+        )
+        .withTarget(
+          target('B', `max by (instance) (${hostMetric('klp_patch_installed_version')} < ${hostMetric('klp_patch_available_version')})`, {
+            instant: true,
+            table: true,
+          }),
         )
         .withTarget(
           target(
             'C',
-            `max by (instance) (${s('klp_patch_available_cves_new')} and on (job, instance) (${s('klp_patch_available_version')} > ${s('klp_patch_installed_version')}))`,
+            `max by (instance) (${hostMetric('klp_patch_available_cves_new')} and on (job, instance) (${hostMetric('klp_patch_available_version')} > ${hostMetric('klp_patch_installed_version')}))`,
             { instant: true, table: true },
           ),
         )
@@ -403,9 +412,7 @@ export function fleetDashboard() {
             renameByName: { instance: 'Instance', 'Value #A': 'Available version', 'Value #B': 'Installed version', 'Value #C': 'New CVEs' },
           },
         })
-        .overrideByName('Instance', [
-          { id: 'links', value: [{ title: 'Host detail for ${__value.raw}', url: hostDashboardUrl('${__value.raw}') }] },
-        ]),
+        .overrideByName('Instance', [{ id: 'links', value: [{ title: 'Host detail for ${__value.raw}', url: hostDashboardUrl('${__value.raw}') }] }]),
     )
     .withPanel(
       hbars()
@@ -419,7 +426,9 @@ export function fleetDashboard() {
         .min(0)
         .thresholds(thresholds([null, 'green'], [config.repositoryStaleDays * 86400, 'orange']))
         .gridPos(grid(16, 59, 8, 7))
-        .withTarget(target('A', `topk(10, max by (instance) (${s('klp_repository_metadata_age_seconds')}))`, { instant: true, legend: '{{instance}}' })),
+        .withTarget(
+          target('A', `topk(10, max by (instance) (${hostMetric('klp_repository_metadata_age_seconds')}))`, { instant: true, legend: '{{instance}}' }),
+        ),
     );
 
   return b;

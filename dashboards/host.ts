@@ -5,7 +5,7 @@ import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as statetimeline from '@grafana/grafana-foundation-sdk/statetimeline';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import { config } from './config.js';
-import { DS, HOST, baseDashboard, grid, lastValue, s, target, thresholds, ts, variables } from './common.js';
+import { DS, HOST, baseDashboard, grid, lastValue, hostMetric, target, thresholds, timeSeriesPanel, variables } from './common.js';
 
 const { expiryWarningDays: warnDays, expiryCriticalDays: critDays } = config;
 
@@ -51,48 +51,70 @@ export function hostDashboard() {
 
   b.withRow(row('Status', 0))
     .withPanel(
-      labelStat('Live patch state', 'Current live patch state: patched, transition, unpatched or unsupported.', `${s('klp_livepatch_state')} == 1`, '{{state}}', grid(0, 1, 4, 4)),
+      labelStat(
+        'Live patch state',
+        'Current live patch state: patched, transition, unpatched or unsupported.',
+        `${hostMetric('klp_livepatch_state')} == 1`,
+        '{{state}}',
+        grid(0, 1, 4, 4),
+      ),
     )
     .withPanel(
-      valueStat('Days until expiry', `Days until live patch support for the running kernel ends (red below ${critDays}, orange below ${warnDays}, negative: expired).`, 'suffix: days', grid(4, 1, 4, 4))
+      valueStat(
+        'Days until expiry',
+        `Days until live patch support for the running kernel ends (red below ${critDays}, orange below ${warnDays}, negative: expired).`,
+        'suffix: days',
+        grid(4, 1, 4, 4),
+      )
         .decimals(1)
         .colorMode(common.BigValueColorMode.Background)
         .thresholds(thresholds([null, 'red'], [critDays, 'orange'], [warnDays, 'green']))
-        .withTarget(target('A', s('klp_patch_days_until_expiry'), { instant: true })),
+        .withTarget(target('A', hostMetric('klp_patch_days_until_expiry'), { instant: true })),
     )
     .withPanel(
-      valueStat('Live patch support ends', 'Date on which live patch support for the running kernel ends.', 'dateTimeAsIso', grid(8, 1, 4, 4))
-        .withTarget(target('A', `${s('klp_patch_expiry_timestamp_seconds')} * 1000`, { instant: true })),
+      valueStat('Live patch support ends', 'Date on which live patch support for the running kernel ends.', 'dateTimeAsIso', grid(8, 1, 4, 4)).withTarget(
+        target('A', `${hostMetric('klp_patch_expiry_timestamp_seconds')} * 1000`, { instant: true }),
+      ),
     )
     .withPanel(
-      valueStat('Live patch version', 'Active (fully applied) and highest installed live patch version for the running kernel; 0 = none.', 'none', grid(12, 1, 4, 4))
+      valueStat(
+        'Live patch version',
+        'Active (fully applied) and highest installed live patch version for the running kernel; 0 = none.',
+        'none',
+        grid(12, 1, 4, 4),
+      )
         .decimals(0)
         .textMode(common.BigValueTextMode.ValueAndName)
-        .withTarget(target('A', s('klp_patch_active_version'), { instant: true, legend: 'active' }))
-        .withTarget(target('B', s('klp_patch_installed_version'), { instant: true, legend: 'installed' })),
+        .withTarget(target('A', hostMetric('klp_patch_active_version'), { instant: true, legend: 'active' }))
+        .withTarget(target('B', hostMetric('klp_patch_installed_version'), { instant: true, legend: 'installed' })),
     )
     .withPanel(
       valueStat('CVEs fixed', 'Number of CVEs the active live patch fixes (0 for an initial patch).', 'short', grid(16, 1, 4, 4))
         .decimals(0)
-        .withTarget(target('A', s('klp_patch_cves'), { instant: true })),
+        .withTarget(target('A', hostMetric('klp_patch_cves'), { instant: true })),
     )
     .withPanel(
       valueStat('Reboot pending', 'A newer kernel of the running flavor is installed but not booted.', 'bool_yes_no', grid(20, 1, 4, 4))
         .colorMode(common.BigValueColorMode.Background)
         .thresholds(yesNoColours('blue', 'green'))
-        .withTarget(target('A', s('klp_kernel_newer_installed'), { instant: true })),
+        .withTarget(target('A', hostMetric('klp_kernel_newer_installed'), { instant: true })),
     )
-    .withPanel(labelStat('Kernel', 'Running kernel release (uname -r).', s('klp_kernel_info'), '{{release}}', grid(0, 5, 8, 4)))
-    .withPanel(labelStat('Operating system', 'PRETTY_NAME from /etc/os-release.', s('klp_os_info'), '{{pretty_name}}', grid(8, 5, 6, 4)))
+    .withPanel(labelStat('Kernel', 'Running kernel release (uname -r).', hostMetric('klp_kernel_info'), '{{release}}', grid(0, 5, 8, 4)))
+    .withPanel(labelStat('Operating system', 'PRETTY_NAME from /etc/os-release.', hostMetric('klp_os_info'), '{{pretty_name}}', grid(8, 5, 6, 4)))
     .withPanel(
-      valueStat('Live patch taint (K)', 'Kernel taint bit 15: a live patch has been loaded since boot.', 'bool_yes_no', grid(14, 5, 3, 4))
-        .withTarget(target('A', s('klp_kernel_tainted_livepatch'), { instant: true })),
+      valueStat('Live patch taint (K)', 'Kernel taint bit 15: a live patch has been loaded since boot.', 'bool_yes_no', grid(14, 5, 3, 4)).withTarget(
+        target('A', hostMetric('klp_kernel_tainted_livepatch'), { instant: true }),
+      ),
     )
     .withPanel(
-      valueStat('Live patching supported', 'The running kernel supports live patching (/sys/kernel/livepatch exists).', 'bool_yes_no', grid(17, 5, 3, 4))
-        .withTarget(target('A', s('klp_livepatch_supported'), { instant: true })),
+      valueStat(
+        'Live patching supported',
+        'The running kernel supports live patching (/sys/kernel/livepatch exists).',
+        'bool_yes_no',
+        grid(17, 5, 3, 4),
+      ).withTarget(target('A', hostMetric('klp_livepatch_supported'), { instant: true })),
     )
-    .withPanel(labelStat('Exporter version', 'klp_exporter version on this host.', s('klp_exporter_build_info'), '{{version}}', grid(20, 5, 4, 4)))
+    .withPanel(labelStat('Exporter version', 'klp_exporter version on this host.', hostMetric('klp_exporter_build_info'), '{{version}}', grid(20, 5, 4, 4)))
     .withPanel(
       new table.PanelBuilder()
         .title('Loaded live patches')
@@ -100,9 +122,9 @@ export function hostDashboard() {
         .datasource(DS)
         .unit('none')
         .gridPos(grid(0, 9, 24, 6))
-        .withTarget(target('A', `max by (patch, package, version, release) (${s('klp_patch_info')})`, { instant: true, table: true }))
-        .withTarget(target('B', `max by (patch) (${s('klp_patch_enabled')})`, { instant: true, table: true }))
-        .withTarget(target('C', `max by (patch) (${s('klp_patch_transition')})`, { instant: true, table: true }))
+        .withTarget(target('A', `max by (patch, package, version, release) (${hostMetric('klp_patch_info')})`, { instant: true, table: true }))
+        .withTarget(target('B', `max by (patch) (${hostMetric('klp_patch_enabled')})`, { instant: true, table: true }))
+        .withTarget(target('C', `max by (patch) (${hostMetric('klp_patch_transition')})`, { instant: true, table: true }))
         .withTransformation({ id: 'merge', options: {} })
         .withTransformation({
           id: 'organize',
@@ -132,10 +154,10 @@ export function hostDashboard() {
             options: { '0': { text: ' ', color: 'transparent', index: 0 }, '1': { text: 'current', color: 'green', index: 1 } },
           },
         ])
-        .withTarget(target('A', `sum by (state) (${s('klp_livepatch_state')})`, { legend: '{{state}}' })),
+        .withTarget(target('A', `sum by (state) (${hostMetric('klp_livepatch_state')})`, { legend: '{{state}}' })),
     )
     .withPanel(
-      ts()
+      timeSeriesPanel()
         .title('Active vs installed live patch version')
         .description('Active (fully applied) and highest installed live patch version over time; a gap between them is an update not yet applied.')
         .datasource(DS)
@@ -143,11 +165,11 @@ export function hostDashboard() {
         .decimals(0)
         .min(0)
         .gridPos(grid(0, 22, 12, 8))
-        .withTarget(target('A', s('klp_patch_active_version'), { legend: 'active' }))
-        .withTarget(target('B', s('klp_patch_installed_version'), { legend: 'installed' })),
+        .withTarget(target('A', hostMetric('klp_patch_active_version'), { legend: 'active' }))
+        .withTarget(target('B', hostMetric('klp_patch_installed_version'), { legend: 'installed' })),
     )
     .withPanel(
-      ts()
+      timeSeriesPanel()
         .title('Expiry countdown')
         .description('Days until live patch support for the running kernel ends.')
         .datasource(DS)
@@ -156,10 +178,10 @@ export function hostDashboard() {
         .gridPos(grid(12, 22, 12, 8))
         .thresholds(thresholds([null, 'red'], [critDays, 'orange'], [warnDays, 'green']))
         .thresholdsStyle(new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.LineAndArea))
-        .withTarget(target('A', s('klp_patch_days_until_expiry'), { legend: 'days until expiry' })),
+        .withTarget(target('A', hostMetric('klp_patch_days_until_expiry'), { legend: 'days until expiry' })),
     )
     .withPanel(
-      ts()
+      timeSeriesPanel()
         .title('CVEs and bugs fixed by the active live patch')
         .description('Number of CVEs and bugs the active live patch fixes.')
         .datasource(DS)
@@ -167,19 +189,19 @@ export function hostDashboard() {
         .decimals(0)
         .min(0)
         .gridPos(grid(0, 30, 12, 8))
-        .withTarget(target('A', s('klp_patch_cves'), { legend: 'CVEs' }))
-        .withTarget(target('B', s('klp_patch_bugs'), { legend: 'bugs' })),
+        .withTarget(target('A', hostMetric('klp_patch_cves'), { legend: 'CVEs' }))
+        .withTarget(target('B', hostMetric('klp_patch_bugs'), { legend: 'bugs' })),
     )
     .withPanel(
-      ts()
+      timeSeriesPanel()
         .title('Kernel taint')
         .description('Raw /proc/sys/kernel/tainted value and the live patch taint bit (K, bit 15).')
         .datasource(DS)
         .unit('none')
         .decimals(0)
         .gridPos(grid(12, 30, 12, 8))
-        .withTarget(target('A', s('klp_kernel_tainted'), { legend: 'tainted' }))
-        .withTarget(target('B', s('klp_kernel_tainted_livepatch'), { legend: 'livepatch bit (K)' })),
+        .withTarget(target('A', hostMetric('klp_kernel_tainted'), { legend: 'tainted' }))
+        .withTarget(target('B', hostMetric('klp_kernel_tainted_livepatch'), { legend: 'livepatch bit (K)' })),
     );
 
   b.withRow(row('Exporter', 38))
@@ -198,30 +220,30 @@ export function hostDashboard() {
             options: { '0': { text: 'failed', color: 'red', index: 0 }, '1': { text: 'ok', color: 'green', index: 1 } },
           },
         ])
-        .withTarget(target('A', s('klp_scrape_collector_success'), { legend: '{{collector}}' })),
+        .withTarget(target('A', hostMetric('klp_scrape_collector_success'), { legend: '{{collector}}' })),
     )
     .withPanel(
-      ts()
+      timeSeriesPanel()
         .title('Collector duration')
         .description('Duration of the last collection per collector (cached collectors: the last refresh).')
         .datasource(DS)
         .unit('s')
         .min(0)
         .gridPos(grid(12, 39, 12, 8))
-        .withTarget(target('A', s('klp_scrape_collector_duration_seconds'), { legend: '{{collector}}' })),
+        .withTarget(target('A', hostMetric('klp_scrape_collector_duration_seconds'), { legend: '{{collector}}' })),
     )
     .withPanel(
-      ts()
+      timeSeriesPanel()
         .title('Cached data age')
         .description('Seconds since the cached collectors (packages, klp, lifecycle) last refreshed successfully.')
         .datasource(DS)
         .unit('s')
         .min(0)
         .gridPos(grid(0, 47, 8, 8))
-        .withTarget(target('A', `time() - ${s('klp_collector_last_success_timestamp_seconds')}`, { legend: '{{collector}}' })),
+        .withTarget(target('A', `time() - ${hostMetric('klp_scrape_collector_last_success_timestamp_seconds')}`, { legend: '{{collector}}' })),
     )
     .withPanel(
-      ts()
+      timeSeriesPanel()
         .title('Exporter CPU')
         .description('CPU used by the klp_exporter process.')
         .datasource(DS)
@@ -231,7 +253,7 @@ export function hostDashboard() {
         .withTarget(target('A', `rate(process_cpu_seconds_total{${HOST}}[$__rate_interval])`, { legend: 'cpu' })),
     )
     .withPanel(
-      ts()
+      timeSeriesPanel()
         .title('Exporter memory')
         .description('Resident memory of the klp_exporter process.')
         .datasource(DS)

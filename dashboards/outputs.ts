@@ -2,7 +2,7 @@
 import { config } from './config.js';
 import { fleetDashboard } from './fleet.js';
 import { hostDashboard } from './host.js';
-import { renderRules } from './rules.js';
+import { renderRules } from '../alerts/rules.js';
 
 /** Dashboard JSON as Grafana imports it (a JSON round-trip drops the builders' functions). */
 export function dashboardJson(builder: { build(): unknown }): string {

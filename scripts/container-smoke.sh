@@ -110,7 +110,6 @@ say "image: user=$user entrypoint=$entrypoint healthcheck=$healthcheck"
 
 # 4. run on the fixture host
 ctr=$(buildah from --pull=never "$IMAGE")
-now=$(sed -n 's/^now: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$REPO/test/fixtures/hosts/$SCENARIO/scenario.yaml")
 host=/fixtures/hosts/$SCENARIO
 say "rpm in the image: $(buildah run --isolation=chroot "$ctr" -- rpm --version 2>&1)"
 uid=$(buildah run --isolation=chroot "$ctr" -- node -e 'console.log(process.getuid())')
@@ -118,7 +117,7 @@ uid=$(buildah run --isolation=chroot "$ctr" -- node -e 'console.log(process.getu
 say "starting the exporter as $user on 127.0.0.1:$PORT against fixture host $SCENARIO"
 buildah run --isolation=chroot -v "$REPO/test/fixtures:/fixtures:ro" "$ctr" -- \
   node /app/dist/main.js --web.listen-address="127.0.0.1:$PORT" \
-  --path.rootfs="$host/root" --exec.path="$host/bin" --testing.now="$now" \
+  --path.rootfs="$host/root" --exec.path="$host/bin" \
   >"$WORK/run.log" 2>&1 &
 run_pid=$!
 

@@ -59,8 +59,11 @@ async function prepare(scenario: string): Promise<string[]> {
 
 const argv = process.argv.slice(2);
 const scenario = argv[0] !== undefined && !argv[0].startsWith('--') ? argv.shift()! : 'sles15sp6-patched';
+// A flag given on the command line replaces the scenario's own (the exporter rejects a repeated flag).
+const flagName = (arg: string) => arg.replace(/^--(no-)?/, '').split('=')[0];
+const given = new Set(argv.filter((a) => a.startsWith('--')).map(flagName));
 prepare(scenario)
-  .then((args) => main([...args, ...argv]))
+  .then((args) => main([...args.filter((a, i) => !(a.startsWith('--') ? given.has(flagName(a)) : given.has(flagName(args[i - 1]!)))), ...argv]))
   .then((code) => {
     if (code >= 0) process.exit(code);
   })

@@ -7,14 +7,20 @@ import type { Config } from './config/config.js';
 import { resolveCommands, type CommandPaths } from './host/commands.js';
 import { resolveHostPaths } from './host/paths.js';
 import type { Logger } from './log.js';
-import { derive } from './scrape/derive.js';
 import { renderMetrics } from './scrape/render.js';
 import { Scraper } from './scrape/scraper.js';
 import type { Snapshot } from './scrape/snapshot.js';
+import { liveStatus } from './status.js';
+import { SYSTEM } from './systems/index.js';
+import type { LivePatchSystem } from './systems/system.js';
 
 export interface ExporterOptions {
   /** Build info to report (tests pin it); default: this build's. */
   readonly buildInfo?: BuildInfo;
+  /** The live patch system (tests may give another); default: the one systems/ chooses. */
+  readonly system?: LivePatchSystem;
+  /** The wall clock, unix ms (tests freeze it); default: Date.now. */
+  readonly now?: () => number;
 }
 
 let processRegistry: Registry | undefined;
@@ -31,6 +37,8 @@ function processMetrics(): Registry {
 export class Exporter {
   configReloadSuccessful = true;
   private scraper: Scraper;
+  /** Commands started for the life of the process: a counter, so it outlives the scraper a reload replaces. */
+  private readonly commandRuns = new Map<string, number>();
   /**
    * The encoded text of the last snapshot. Scrapes that arrive while a collection is under way
    * share it (single flight), and they share its rendering too instead of each rendering it again.
@@ -42,25 +50,26 @@ export class Exporter {
     private readonly log: Logger,
     readonly commands: CommandPaths,
     private readonly buildInfo: BuildInfo,
+    private readonly system: LivePatchSystem,
+    /** Current time, unix ms. */
+    readonly now: () => number,
   ) {
     this.scraper = this.newScraper(cfg);
   }
 
   static async create(config: Config, log: Logger, opts: ExporterOptions = {}): Promise<Exporter> {
-    const commands = await resolveCommands(config.exec.path);
+    const system = opts.system ?? SYSTEM;
+    const commands = await resolveCommands(config.exec.path, system.commands);
     log.debug('commands found', Object.fromEntries(Object.entries(commands)));
-    return new Exporter(config, log, commands, opts.buildInfo ?? readBuildInfo());
+    return new Exporter(config, log, commands, opts.buildInfo ?? readBuildInfo(), system, opts.now ?? Date.now);
   }
 
   get config(): Config {
     return this.cfg;
   }
 
-  /** Current time: the frozen test clock when configured, else the real one. */
-  readonly now = (): number => this.cfg.testingNow ?? Date.now();
-
   private newScraper(config: Config): Scraper {
-    return new Scraper({ config, paths: resolveHostPaths(config.path), commands: this.commands, log: this.log, now: this.now });
+    return new Scraper({ config, paths: resolveHostPaths(config.path), commands: this.commands, system: this.system, log: this.log, now: this.now, commandRuns: this.commandRuns });
   }
 
   /** Take a new configuration (reload). Caches start afresh. */
@@ -86,12 +95,14 @@ export class Exporter {
     const snapshot = await scraper.collect(timeoutMs);
     let r = this.rendered;
     if (!r || r.snapshot !== snapshot || r.reloadOk !== this.configReloadSuccessful) {
-      const text = renderMetrics(snapshot, derive(snapshot), {
+      const text = renderMetrics(snapshot, liveStatus(snapshot, this.system), {
         nowMs: this.now(),
         cveInfo: this.cfg.klp.cveInfo,
         buildInfo: this.buildInfo,
         configReloadSuccessful: this.configReloadSuccessful,
         commandRuns: scraper.commandRuns,
+        commandNames: this.system.commands,
+        expirySources: this.system.expirySources,
       });
       r = { snapshot, reloadOk: this.configReloadSuccessful, body: text.then((t) => Buffer.from(t, 'utf8')) };
       this.rendered = r;

@@ -50,6 +50,8 @@ function logfmt(fields: LogFields): string {
 }
 
 function quote(v: string): string {
+  // Control characters are what must be quoted: the regex names them on purpose.
+  // eslint-disable-next-line no-control-regex
   if (v !== '' && /^[^\s"=\\\x00-\x1f]+$/.test(v)) return v;
   return JSON.stringify(v);
 }

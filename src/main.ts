@@ -8,19 +8,10 @@ import path from 'node:path';
 import { readBuildInfo } from './build-info.js';
 import { helpText, loadConfig, parseCommandLine, type CommandLine, type Config } from './config/config.js';
 import { describeError } from './errors.js';
-import { Exporter } from './exporter.js';
+import { Exporter, type ExporterOptions } from './exporter.js';
 import { createLogger, type Logger } from './log.js';
 import { createHandler } from './server/app.js';
 import { createWebServer, loadWebConfig, type WebConfig } from './web/index.js';
-
-/** ":10055" → all interfaces; "127.0.0.1:10055"; "[::1]:10055". */
-export function parseListenAddress(addr: string): { host: string | undefined; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(addr);
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new Error(`invalid --web.listen-address ${JSON.stringify(addr)}: expected [host]:port`);
-  const host = m[1] ?? m[2];
-  return { host: host === '' ? undefined : host, port };
-}
 
 /** Write the metrics for node_exporter's textfile collector: temp file + rename, same directory. */
 export async function writeTextfile(exporter: Exporter, file: string): Promise<void> {
@@ -35,9 +26,8 @@ export async function writeTextfile(exporter: Exporter, file: string): Promise<v
   }
 }
 
-async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: WebConfig | undefined): Promise<void> {
-  const exporter = await Exporter.create(config, log);
-  const { host, port } = parseListenAddress(config.web.listenAddress);
+async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: WebConfig | undefined, opts: ExporterOptions): Promise<void> {
+  const exporter = await Exporter.create(config, log, opts);
 
   const reload = async (): Promise<string | undefined> => {
     try {
@@ -58,13 +48,29 @@ async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: W
   // maxConnections: room for a burst of 1,000 concurrent scrapes (issue 6); createWebServer's
   // default of 256 reset the 257th connection without an answer. Node raises the file descriptor
   // soft limit to the hard one at start-up, so this leaves plenty for files and pipes.
-  const server = createWebServer(app, webConfig, { requestTimeoutMs: 60_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 30_000, maxConnections: 1024 });
-  server.maxHeadersCount = 100;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host, port }, resolve);
+  // One server per --web.listen-address (the flag may be repeated, as with exporter-toolkit), all serving the same app.
+  const servers = config.web.listenAddresses.map(() => {
+    const server = createWebServer(app, webConfig, { requestTimeoutMs: 60_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 30_000, maxConnections: 1024 });
+    server.maxHeadersCount = 100;
+    return server;
   });
-  log.info('listening', { address: config.web.listenAddress, telemetry_path: config.web.telemetryPath, ...exporter.commands });
+  try {
+    await Promise.all(
+      servers.map(
+        (server, i) =>
+          new Promise<void>((resolve, reject) => {
+            const { host, port } = config.web.listenAddresses[i]!;
+            server.once('error', reject);
+            server.listen({ host, port }, resolve);
+          }),
+      ),
+    );
+  } catch (err) {
+    for (const server of servers) server.close();
+    exporter.close();
+    throw err;
+  }
+  log.info('listening', { address: config.web.listenAddresses.map((a) => a.address).join(','), telemetry_path: config.web.telemetryPath, ...exporter.commands });
   exporter.warmUp().catch(() => undefined);
 
   let stopping = false;
@@ -73,13 +79,18 @@ async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: W
     stopping = true;
     log.info('shutting down', { signal });
     exporter.close();
-    server.close(() => process.exit(0));
-    server.closeIdleConnections();
+    let open = servers.length;
+    for (const server of servers) {
+      server.close(() => {
+        if (--open === 0) process.exit(0);
+      });
+      server.closeIdleConnections();
+    }
     // Keep-alive connections of scrapes still in flight become idle only after their response; close them
     // then, or server.close() would wait for the keep-alive timeout.
-    setInterval(() => server.closeIdleConnections(), 100).unref();
+    setInterval(() => servers.forEach((server) => server.closeIdleConnections()), 100).unref();
     setTimeout(() => {
-      server.closeAllConnections();
+      servers.forEach((server) => server.closeAllConnections());
       process.exit(0);
     }, 5000).unref();
   };
@@ -88,7 +99,8 @@ async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: W
   process.on('SIGHUP', () => void reload());
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
+/** Run the exporter with `argv`; `opts` lets a caller (tests) give the clock. Resolves with the exit code, or -1 while serving. */
+export async function main(argv: readonly string[], opts: ExporterOptions = {}): Promise<number> {
   let cmd: CommandLine;
   let config: Config;
   let webConfig: WebConfig | undefined;
@@ -116,7 +128,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (config.textfileOutput) {
-    const exporter = await Exporter.create(config, log);
+    const exporter = await Exporter.create(config, log, opts);
     try {
       await writeTextfile(exporter, config.textfileOutput);
       log.info('wrote textfile', { file: config.textfileOutput });
@@ -129,7 +141,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   }
   try {
-    await serve(cmd, config, log, webConfig);
+    await serve(cmd, config, log, webConfig, opts);
   } catch (err) {
     log.error('cannot start', { err: describeError(err) });
     return 1;

@@ -53,10 +53,30 @@ describe('serving', () => {
   });
 
   it('runs no command for a scrape of an unchanged host', async () => {
-    const runs = async () => (await (await fetch(`${exp.url}/metrics`)).text()).split('\n').filter((l) => l.startsWith('klp_exporter_command_runs_total')).join('\n');
+    const runs = async () =>
+      (await (await fetch(`${exp.url}/metrics`)).text())
+        .split('\n')
+        .filter((l) => l.startsWith('klp_exporter_command_runs_total'))
+        .join('\n');
     const before = await runs();
     for (let i = 0; i < 5; i++) await fetch(`${exp.url}/metrics`);
     expect(await runs()).toBe(before);
+  });
+});
+
+describe('listening on several addresses', () => {
+  it('listens on each --web.listen-address (as exporter-toolkit based exporters do), and stops on SIGTERM', async () => {
+    const exp = await startExporter(scenario, PORT + 1, ['--web.listen-address=127.0.0.1:' + String(PORT + 2)]);
+    try {
+      for (const port of [PORT + 1, PORT + 2]) {
+        const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+        expect(res.status).toBe(200);
+        expect(await res.text()).toContain('klp_patch_active_version 3');
+      }
+      expect(exp.stderr()).toContain(`127.0.0.1:${PORT + 2}`);
+    } finally {
+      expect(await exp.stop()).toBe(0);
+    }
   });
 });
 
@@ -113,9 +133,31 @@ describe('one-shot modes', () => {
     expect(existsSync(out)).toBe(false);
   });
 
-  it('refuses a listen address it cannot parse', () => {
+  it('refuses a listen address it cannot parse, before it starts', () => {
     const r = run([...scenarioArgs(scenario), '--web.listen-address=nonsense']);
-    expect(r.status).toBe(1);
-    expect(r.stderr).toContain('invalid --web.listen-address');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('flag --web.listen-address: invalid listen address "nonsense"');
+  });
+
+  // --config.check runs the validation the start runs: what the start rejects, the check rejects too.
+  it.each([
+    [['--web.listen-address=10055'], 'invalid listen address "10055"'],
+    [['--web.listen-address=:99999'], 'invalid listen address ":99999"'],
+    [['--exec.timeout=1s', '--exec.timeout=2s'], 'flag --exec.timeout given more than once'],
+    ['yaml', 'web.listen_address: invalid listen address "10055"'],
+  ])('--config.check and the start both reject %j', (args, message) => {
+    let argv = args as string[];
+    if (args === 'yaml') {
+      const f = path.join(tmp, 'listen.yml');
+      writeFileSync(f, 'web:\n  listen_address: 10055\n');
+      argv = ['--config.file', f];
+    }
+    const check = run([...scenarioArgs(scenario), ...argv, '--config.check']);
+    expect(check.stdout).toBe('');
+    expect(check.status).toBe(2);
+    expect(check.stderr).toContain(message);
+    const start = run([...scenarioArgs(scenario), ...argv]);
+    expect(start.status).toBe(2);
+    expect(start.stderr).toContain(message);
   });
 });

@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { copyScenario, startInProcess, type RunningExporter } from './helpers/fixture-host.js';
@@ -15,7 +15,10 @@ type Pkg = RpmSpec;
 const KERNEL_BUILD = 1729165662; // 2024-10-17T11:47:42Z
 const PACKAGES: Pkg[] = [
   {
-    name: 'kernel-livepatch-6_4_0-150600_23_25-default', version: '3', release: '150600.13.9.1', buildTime: 1747382400,
+    name: 'kernel-livepatch-6_4_0-150600_23_25-default',
+    version: '3',
+    release: '150600.13.9.1',
+    buildTime: 1747382400,
     changelog: [
       '* Fri May 16 2025 nstange@suse.de',
       '- Bump up the version number in spec file',
@@ -44,13 +47,22 @@ describe('with the real rpm', () => {
   let top: string;
   let running: RunningExporter;
   let text: string;
+  let rpm: string;
+  let root: string;
+  let upgrade: string;
+  /** Every rpm call the exporter makes, one line each (a wrapper around the real rpm logs them). */
+  let calls: string;
+  const rpmCalls = (): string[] => (existsSync(calls) ? readFileSync(calls, 'utf8').split('\n').filter(Boolean) : []);
+  const queries = () => rpmCalls().filter((c) => c.includes(' -qa '));
 
   beforeAll(async () => {
-    const rpm = which('rpm', 'rpm');
+    rpm = which('rpm', 'rpm');
     const copy = copyScenario('sles15sp6-klp-missing');
     base = copy.base;
+    root = copy.scenario.root;
     top = mkdtempSync(path.join(os.tmpdir(), 'klp-rpmbuild-'));
     const files = PACKAGES.map((p) => buildRpm(top, p));
+    upgrade = buildRpm(top, { ...PACKAGES[0]!, version: '4', release: '150600.13.12.1', changelog: undefined });
     // Replace the stand-in database and the fake rpm with a real database and the real rpm.
     const dbdir = path.join(copy.scenario.root, 'usr/lib/sysimage/rpm');
     unlinkSync(path.join(dbdir, 'Packages.db'));
@@ -58,7 +70,9 @@ describe('with the real rpm', () => {
     execFileSync(rpm, ['--root', copy.scenario.root, '--dbpath', '/usr/lib/sysimage/rpm', '--initdb']);
     execFileSync(rpm, ['--root', copy.scenario.root, '--dbpath', '/usr/lib/sysimage/rpm', '-i', '--justdb', '--nodeps', '--noscripts', '--ignorearch', ...files], { stdio: 'pipe' });
     unlinkSync(path.join(copy.scenario.bin, 'rpm'));
-    symlinkSync(rpm, path.join(copy.scenario.bin, 'rpm'));
+    calls = path.join(base, 'rpm-calls.log');
+    writeFileSync(path.join(copy.scenario.bin, 'rpm'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${calls}'\nexec '${rpm}' "$@"\n`);
+    chmodSync(path.join(copy.scenario.bin, 'rpm'), 0o755);
     running = await startInProcess(copy.scenario);
     text = await (await fetch(`${running.url}/metrics`)).text();
   }, 120_000);
@@ -93,4 +107,28 @@ describe('with the real rpm', () => {
     // 2024-10-17T11:47:42Z + 13 months
     expect(after).toContain(`klp_patch_expiry_timestamp_seconds ${Date.parse('2025-11-17T11:47:42Z') / 1000}`);
   });
+
+  // rpm >= 4.16 with the sqlite backend rewrites rpmdb.sqlite-shm even for a read-only `rpm -qa`:
+  // a stamp that covered it made every query invalidate the cache it filled.
+  it('runs no command on an unchanged host, scrape after scrape, and exactly one query per package change', async () => {
+    const dbdir = path.join(root, 'usr/lib/sysimage/rpm');
+    expect(readdirSync(dbdir)).toContain('rpmdb.sqlite'); // Debian's rpm: the sqlite backend
+    await fetch(`${running.url}/metrics`);
+    const before = rpmCalls().length;
+    for (let i = 0; i < 25; i++) {
+      await fetch(`${running.url}/metrics`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(rpmCalls().slice(before)).toEqual([]);
+
+    const queriesBefore = queries().length;
+    execFileSync(rpm, ['--root', root, '--dbpath', '/usr/lib/sysimage/rpm', '-U', '--justdb', '--nodeps', '--noscripts', '--ignorearch', upgrade], { stdio: 'pipe' });
+    let last = '';
+    for (let i = 0; i < 25; i++) {
+      last = await (await fetch(`${running.url}/metrics`)).text();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(queries().length - queriesBefore).toBe(1);
+    expect(last).toContain('klp_patch_installed_version 4');
+  }, 60_000);
 });

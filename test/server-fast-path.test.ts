@@ -5,11 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { buildConfig, parseCommandLine } from '../src/config/config.js';
 import { Exporter } from '../src/exporter.js';
 import { silentLogger } from '../src/log.js';
 import { createApp, createHandler } from '../src/server/app.js';
-import { GOLDEN_BUILD_INFO, loadScenario, normalizeScrape, scenarioArgs } from './helpers/fixture-host.js';
+import { GOLDEN_BUILD_INFO, loadScenario, normalizeScrape, scenarioArgs, scenarioConfig } from './helpers/fixture-host.js';
 
 interface Answer {
   status: number;
@@ -50,8 +49,8 @@ describe('telemetry fast path', () => {
   const port = (s: http.Server) => (s.address() as AddressInfo).port;
 
   beforeAll(async () => {
-    const cmd = parseCommandLine(scenarioArgs(loadScenario('sles15sp6-patched')));
-    exporter = await Exporter.create(buildConfig(new Map(), cmd.settings), silentLogger, { buildInfo: GOLDEN_BUILD_INFO });
+    const { config, now } = scenarioConfig(scenarioArgs(loadScenario('sles15sp6-patched')));
+    exporter = await Exporter.create(config, silentLogger, { buildInfo: GOLDEN_BUILD_INFO, now });
     await exporter.warmUp();
     fast = await listen(createHandler({ exporter, log: silentLogger }));
     slow = await listen(createApp({ exporter, log: silentLogger }));

@@ -4,15 +4,24 @@ import { isNotFound } from '../errors.js';
 import { readHostFile, readOptionalHostFile } from '../host/files.js';
 import { hostView, procPath, rootfsPath } from '../host/paths.js';
 import { parseKernelRelease, parseOsRelease, parseProcVersion, type KernelRelease, type OsRelease } from '../parsers/kernel.js';
-import type { CollectorContext } from './types.js';
+import type { CollectorContext, DirectCollector } from './collector.js';
 
 export interface KernelData {
-  readonly kernel: KernelRelease;
+  /** The running kernel's release. */
+  readonly running: KernelRelease;
   readonly os: OsRelease | undefined;
 }
 
-export function collectKernel(ctx: CollectorContext): KernelData {
-  const kernel = readKernelRelease(ctx);
+export const kernel: DirectCollector<'kernel'> = {
+  kind: 'direct',
+  name: 'kernel',
+  help: 'running kernel release (procfs) and /etc/os-release',
+  enabledByDefault: true,
+  collect: collectKernel,
+};
+
+function collectKernel(ctx: CollectorContext): KernelData {
+  const running = readKernelRelease(ctx);
   let os: OsRelease | undefined;
   try {
     os = readOsRelease(ctx);
@@ -20,7 +29,7 @@ export function collectKernel(ctx: CollectorContext): KernelData {
   } catch (err) {
     ctx.problem(err instanceof Error ? err.message : String(err));
   }
-  return { kernel, os };
+  return { running, os };
 }
 
 function readKernelRelease(ctx: CollectorContext): KernelRelease {

@@ -1,118 +1,66 @@
-// lifecycle collector: when live patch support for the running kernel ends. Sources, in order:
-//  1. the lifecycle data files (package lifecycle-data-sle-module-live-patching / -sle-live-patching),
-//  2. `zypper lifecycle <package>` (opt-in: slow and takes the zypp lock; at most every interval),
-//  3. the running kernel package's build time + N months (the SUSE guide's support window).
-// Cached until the data files or the RPM database change.
+// lifecycle collector: when live patch support for the running kernel ends. The live patch
+// system says where that comes from (SUSE: lifecycle data files, optionally `zypper lifecycle`,
+// else the kernel build time plus the support window; see systems/suse/lifecycle.ts).
+// Cached until the system's inputs or the running kernel's packages change.
 
-import { CommandError } from '../host/exec.js';
-import { readOptionalHostFile } from '../host/files.js';
-import { hostView, rootfsPath } from '../host/paths.js';
-import { addMonthsUtc } from '../parsers/date.js';
-import { findLifecycleEntry, parseLifecycleData, parseZypperLifecycle, type LifecycleEntry, type ZypperLifecycle } from '../parsers/lifecycle.js';
-import type { RpmPackage } from '../parsers/rpm.js';
-import type { CollectorContext } from './types.js';
+import type { Setting } from '../config/settings.js';
+import { SYSTEM } from '../systems/index.js';
+import type { Expiry, ExpiryQuestion } from '../systems/system.js';
+import type { CachedCollector } from './collector.js';
 
-export type ExpirySource = 'lifecycle' | 'zypper' | 'kernel-build-time';
-export const EXPIRY_SOURCES: readonly ExpirySource[] = ['lifecycle', 'zypper', 'kernel-build-time'];
-
-export interface Expiry {
-  /** Unix milliseconds. */
-  readonly atMs: number;
-  readonly source: ExpirySource;
+export interface LifecycleData {
+  /** undefined when no source had a date. */
+  readonly expiry: Expiry | undefined;
 }
 
-/** The directories zypper-lifecycle reads, in its order, and the live patching product files. */
-const LIFECYCLE_DIRS = ['var/lib/lifecycle/data', 'usr/lib/lifecycle/data', 'usr/share/lifecycle/data'];
-const LIFECYCLE_FILES = ['sle-module-live-patching.lifecycle', 'sle-live-patching.lifecycle'];
-const LIFECYCLE_FILE_LIMIT = 4 * 1024 * 1024;
+const settings: readonly Setting[] = [
+  {
+    flag: 'collector.lifecycle.zypper',
+    yaml: ['collector', 'lifecycle', 'zypper'],
+    type: { kind: 'bool' },
+    default: false,
+    help: 'Ask `zypper lifecycle` when the lifecycle data files have no date (slow; takes the zypp lock).',
+  },
+  { flag: 'collector.lifecycle.zypper-interval', yaml: ['collector', 'lifecycle', 'zypper_interval'], type: { kind: 'duration' }, default: '6h', help: 'Run `zypper lifecycle` at most this often.' },
+  {
+    flag: 'collector.lifecycle.fallback-months',
+    yaml: ['collector', 'lifecycle', 'fallback_months'],
+    type: { kind: 'int', min: 0, max: 120 },
+    default: SYSTEM.supportWindowMonths,
+    help: 'Live patch support window after the kernel build time, used when no other source has a date. 0 disables the fallback.',
+  },
+];
 
-/** Every lifecycle data path we look at, relative to the root. */
-export const LIFECYCLE_PATHS = LIFECYCLE_DIRS.flatMap((d) => LIFECYCLE_FILES.map((f) => `${d}/${f}`));
+export const lifecycle: CachedCollector<'lifecycle', { question: ExpiryQuestion; system: unknown }> = {
+  kind: 'cached',
+  name: 'lifecycle',
+  help: 'live patch end of support (lifecycle data files, optional zypper, kernel build time), cached',
+  enabledByDefault: true,
+  requires: ['kernel'],
+  uses: ['packages'],
+  settings,
+  inputs(ctx, { kernel, packages }) {
+    const running = kernel!.running;
+    // What the packages collector found, which may still be refreshing.
+    const question: ExpiryQuestion = {
+      kernel: running,
+      installed: packages ? ctx.system.livepatchPackagesOf(running, packages)[0] : undefined,
+      kernelPackage: packages?.kernelPackages.find((p) => ctx.system.isRunningKernelPackage(running, p)),
+    };
+    return { question, system: ctx.system.expiryInputs(ctx, question) };
+  },
+  async collect(ctx, { question }) {
+    const expiry = await ctx.system.expiry(ctx, question);
+    return { expiry: expiry && expiryAsOf(expiry, ctx.now()) };
+  },
+  // A cached "support ended" stays in the past even when the clock stepped back since.
+  atScrape: (data, nowMs) => (data.expiry ? { expiry: expiryAsOf(data.expiry, nowMs) } : data),
+};
 
-export interface LifecycleInput {
-  /** Live patch package names for the running kernel (SLE 15+ and SLE 12 spellings). */
-  readonly candidateNames: readonly string[];
-  /** The running kernel's installed live patch package (highest version), if any. */
-  readonly installed: RpmPackage | undefined;
-  /** The running kernel's own kernel-<flavor> package, if found. */
-  readonly kernelPackage: RpmPackage | undefined;
-}
-
-export interface LifecycleOptions {
-  readonly zypper: boolean;
-  readonly zypperIntervalMs: number;
-  readonly fallbackMonths: number;
-}
-
-export interface ZypperAnswer {
-  readonly pkg: string;
-  /** When zypper was asked (unix ms). */
-  readonly atMs: number;
-  /** undefined: the package is not installed. */
-  readonly answer: ZypperLifecycle | undefined;
-}
-
-/** Keeps the last `zypper lifecycle` answer between refreshes, so zypper runs at most every interval. */
-export class ZypperMemo {
-  private last: ZypperAnswer | undefined;
-
-  async ask(ctx: CollectorContext, pkg: string, intervalMs: number): Promise<ZypperAnswer> {
-    const now = ctx.now();
-    if (this.last && this.last.pkg === pkg && now - this.last.atMs < intervalMs) return this.last;
-    const args = [...(ctx.paths.rootfs === '/' ? [] : ['--root', ctx.paths.rootfs]), '--non-interactive', '--no-refresh', 'lifecycle', pkg];
-    const r = await ctx.run('zypper', args);
-    let answer: ZypperLifecycle | undefined;
-    if (r.exitCode === 0 && !r.timedOut && !r.truncated) {
-      answer = parseZypperLifecycle(r.stdout, pkg, r.command);
-    } else if (r.exitCode === 1 && /not installed/.test(r.stdout + r.stderr)) {
-      answer = undefined;
-    } else if (r.exitCode === 7) {
-      // Another zypper holds the lock: try again at the next refresh, not after a whole interval.
-      throw new CommandError(r, 'the zypp lock is held by another process (exit 7)');
-    } else {
-      throw new CommandError(r);
-    }
-    this.last = { pkg, atMs: now, answer };
-    return this.last;
-  }
-}
-
-export async function collectLifecycle(ctx: CollectorContext, input: LifecycleInput, opts: LifecycleOptions, memo: ZypperMemo): Promise<Expiry | undefined> {
-  // 1. Lifecycle data files: last matching line wins across all files, in zypper-lifecycle's order.
-  const entries: LifecycleEntry[] = [];
-  for (const rel of LIFECYCLE_PATHS) {
-    const p = rootfsPath(ctx.paths, rel);
-    const text = readOptionalHostFile(p, LIFECYCLE_FILE_LIMIT);
-    if (text === undefined) continue;
-    const source = hostView(ctx.paths, p);
-    const data = parseLifecycleData(text, source);
-    for (const problem of data.problems) ctx.log.warn('skipped a lifecycle data line', { detail: problem });
-    // A few bad lines are skipped (as zypper-lifecycle does); a file with nothing usable at all
-    // (truncated, emptied, overwritten) is a broken source, not "no date for this package".
-    if (data.entries.length === 0) ctx.problem(`${source}: no usable lifecycle line${data.problems.length > 0 ? ` (${data.problems.length} bad)` : ' (empty)'}`);
-    entries.push(...data.entries);
-  }
-  const edition = input.installed ? `${input.installed.version}-${input.installed.release}` : undefined;
-  for (const name of input.installed ? [input.installed.name] : input.candidateNames) {
-    const entry = findLifecycleEntry(entries, name, edition);
-    if (entry?.date !== undefined) return { atMs: entry.date, source: 'lifecycle' };
-  }
-  // Sources 2 and 3 speak about an installed live patch only.
-  if (!input.installed) return undefined;
-  // 2. zypper lifecycle.
-  if (opts.zypper && ctx.commands.zypper) {
-    try {
-      const { answer, atMs } = await memo.ask(ctx, input.installed.name, opts.zypperIntervalMs);
-      if (answer?.kind === 'date') return { atMs: answer.date, source: 'zypper' };
-      // "Now" says support has ended without a date: the time of the check is the latest it can be.
-      if (answer?.kind === 'ended') return { atMs, source: 'zypper' };
-    } catch (err) {
-      ctx.problem(err instanceof Error ? err.message : String(err));
-    }
-  }
-  // 3. Kernel build time + support window.
-  if (opts.fallbackMonths > 0 && input.kernelPackage) {
-    return { atMs: addMonthsUtc(input.kernelPackage.buildTime * 1000, opts.fallbackMonths), source: 'kernel-build-time' };
-  }
-  return undefined;
+/**
+ * The expiry as of `nowMs`: an ended answer is never in the future, also when the wall clock
+ * stepped back since it was seen (then it ended "now").
+ */
+export function expiryAsOf(expiry: Expiry, nowMs: number): Expiry {
+  return expiry.ended && expiry.atMs > nowMs ? { ...expiry, atMs: nowMs } : expiry;
 }

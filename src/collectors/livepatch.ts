@@ -2,10 +2,10 @@
 // Read fresh on every scrape; only world-readable attributes are read (never force or signal).
 
 import { FileReadError, isNotFound } from '../errors.js';
-import { listDirectory, listSubdirectories, readHostFile } from '../host/files.js';
+import { listDirectory, listSubdirectories, listSubdirectoryNames, readHostFile } from '../host/files.js';
 import { hostView, sysPath } from '../host/paths.js';
 import { parseSysfsFlag, parseSysfsInteger } from '../parsers/sysfs.js';
-import type { CollectorContext } from './types.js';
+import type { CollectorContext, DirectCollector } from './collector.js';
 
 export interface SysfsPatch {
   readonly name: string;
@@ -25,18 +25,29 @@ export interface LivepatchData {
   readonly patches: readonly SysfsPatch[];
 }
 
-export function collectLivepatch(ctx: CollectorContext): LivepatchData {
+export const livepatch: DirectCollector<'livepatch'> = {
+  kind: 'direct',
+  name: 'livepatch',
+  help: 'live patches loaded in the kernel (/sys/kernel/livepatch), read on every scrape',
+  enabledByDefault: true,
+  collect: collectLivepatch,
+};
+
+function collectLivepatch(ctx: CollectorContext): LivepatchData {
   const root = sysPath(ctx.paths, 'kernel/livepatch');
-  const names = listSubdirectories(root);
-  if (names === undefined) {
+  const listing = listSubdirectoryNames(root);
+  if (listing === undefined) {
     // Tell "no livepatch support" apart from "sysfs is not where we were told".
     if (listSubdirectories(sysPath(ctx.paths, 'kernel')) === undefined) {
       throw new FileReadError(hostView(ctx.paths, sysPath(ctx.paths, 'kernel')), 'no such directory: is sysfs mounted at --path.sysfs?', 'ENOENT');
     }
     return { supported: false, patches: [] };
   }
+  // A name that is not valid UTF-8 cannot be a label value nor a path we could read back: never
+  // dropped unseen, it is a problem of the collector (success 0), named with its bytes escaped.
+  for (const name of listing.undecodable) ctx.problem(`${hostView(ctx.paths, root)}: patch directory name is not valid UTF-8: ${name}`);
   const patches: SysfsPatch[] = [];
-  for (const name of names) {
+  for (const name of listing.names) {
     const patch = readPatch(ctx, root, name);
     if (patch) patches.push(patch);
   }
@@ -69,12 +80,7 @@ function readPatchOnce(ctx: CollectorContext, dir: string, name: string): { patc
   // Listing first tells which optional attributes this kernel has, so that an absent one costs
   // no failed open (and no error object) on every scrape.
   const listing = listDirectory(dir);
-  const attr = <T>(
-    file: string,
-    present: boolean,
-    parse: (text: string, source: string) => T,
-    optional: boolean,
-  ): T | undefined => {
+  const attr = <T>(file: string, present: boolean, parse: (text: string, source: string) => T, optional: boolean): T | undefined => {
     const p = `${dir}/${file}`;
     try {
       if (present) return parse(readHostFile(p), hostView(ctx.paths, p));

@@ -1,56 +1,18 @@
 // packages collector: installed live patch packages and the running flavor's kernel packages,
-// from one `rpm -qa --qf` call. Cached until the RPM database changes.
+// from one query of the package database (the live patch system says which). Cached until the
+// package database changes.
 
-import { ExporterError } from '../errors.js';
-import { requireSuccess } from '../host/exec.js';
-import { isDirectory, listNames, statStamp } from '../host/files.js';
-import { rootfsPath } from '../host/paths.js';
-import { parseLivepatchPackageName, parseRpmQuery, RPM_QUERY_FORMAT, type RpmPackage } from '../parsers/rpm.js';
-import type { CollectorContext } from './types.js';
+import type { PackagesData } from '../systems/system.js';
+import type { CachedCollector } from './collector.js';
 
-export interface PackagesData {
-  /** Installed live patch packages (kernel-livepatch-*, kgraft-patch-*), all kernels. */
-  readonly livepatch: readonly RpmPackage[];
-  /** Installed kernel-<flavor> packages of the running flavor. */
-  readonly kernels: readonly RpmPackage[];
-}
+export type { PackagesData };
 
-/** RPM database locations, newest layout first (SLE 15 SP3+ and SLES 16, then SLE 12). */
-const RPMDB_DIRS = ['usr/lib/sysimage/rpm', 'var/lib/rpm'];
-
-/** Flavors we pass to rpm as part of a package name; anything else is not queried. */
-const SAFE_FLAVOR = /^[a-z0-9][a-z0-9_-]{0,40}$/;
-
-/** The host's RPM database directory (relative to the root), if there is one. */
-export function findRpmDb(ctx: CollectorContext): string | undefined {
-  return RPMDB_DIRS.find((rel) => isDirectory(rootfsPath(ctx.paths, rel)));
-}
-
-/** A cheap fingerprint of the RPM database: names, sizes and modification times of its files. */
-export function rpmDbStamp(ctx: CollectorContext): string {
-  const rel = findRpmDb(ctx);
-  if (rel === undefined) return 'none';
-  const dir = rootfsPath(ctx.paths, rel);
-  const names = listNames(dir);
-  if (names === undefined) return `${rel}|unreadable`;
-  return `${rel}|${names.map((n) => `${n}:${statStamp(`${dir}/${n}`) ?? ''}`).join('|')}`;
-}
-
-/** rpm's --root/--dbpath arguments for reading the host through a root path. */
-export function rpmRootArgs(ctx: CollectorContext): string[] {
-  if (ctx.paths.rootfs === '/') return [];
-  const rel = findRpmDb(ctx);
-  return ['--root', ctx.paths.rootfs, ...(rel ? ['--dbpath', `/${rel}`] : [])];
-}
-
-export async function collectPackages(ctx: CollectorContext, flavor: string | undefined): Promise<PackagesData> {
-  if (!ctx.commands.rpm) throw new ExporterError('rpm not found on PATH: cannot read installed packages');
-  const kernelPackage = flavor && SAFE_FLAVOR.test(flavor) ? `kernel-${flavor}` : undefined;
-  const args = [...rpmRootArgs(ctx), '-qa', '--qf', RPM_QUERY_FORMAT, 'kernel-livepatch-*', 'kgraft-patch-*', ...(kernelPackage ? [kernelPackage] : [])];
-  const result = requireSuccess(await ctx.run('rpm', args));
-  const all = parseRpmQuery(result.stdout, result.command);
-  return {
-    livepatch: all.filter((p) => parseLivepatchPackageName(p.name) !== undefined),
-    kernels: all.filter((p) => p.name === kernelPackage),
-  };
-}
+export const packages: CachedCollector<'packages', { db: string; flavor: string | undefined }> = {
+  kind: 'cached',
+  name: 'packages',
+  help: 'installed live patch and kernel packages (rpm), cached until the RPM database changes',
+  enabledByDefault: true,
+  uses: ['kernel'],
+  inputs: (ctx, { kernel }) => ({ db: ctx.system.packageDbStamp(ctx), flavor: kernel?.running.flavor }),
+  collect: (ctx, { flavor }) => ctx.system.installedPackages(ctx, flavor),
+};

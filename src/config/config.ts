@@ -9,11 +9,22 @@ import { ConfigError } from '../errors.js';
 import type { LogFormat, LogLevel } from '../log.js';
 import { parseDuration } from './duration.js';
 import { yamlShapeProblem } from './yaml-shape.js';
-import { COLLECTOR_NAMES, COMMAND_FLAGS, SETTINGS, type CollectorName, type Setting } from './settings.js';
+import { COLLECTOR_NAMES, type CollectorName } from '../collectors/index.js';
+import { COMMAND_FLAGS, SETTINGS, type Setting } from './settings.js';
+
+/** One address to listen on: `:10055` (every interface), `127.0.0.1:10055`, `[::1]:10055`. */
+export interface ListenAddress {
+  /** As given. */
+  readonly address: string;
+  /** undefined: every interface. */
+  readonly host: string | undefined;
+  readonly port: number;
+}
 
 export interface Config {
   readonly web: {
-    readonly listenAddress: string;
+    /** At least one; the exporter listens on each. */
+    readonly listenAddresses: readonly ListenAddress[];
     readonly telemetryPath: string;
     readonly configFile: string | undefined;
     readonly disableExporterMetrics: boolean;
@@ -29,11 +40,9 @@ export interface Config {
   readonly exec: { readonly path: string; readonly timeoutMs: number; readonly maxOutputBytes: number };
   readonly textfileOutput: string | undefined;
   readonly log: { readonly level: LogLevel; readonly format: LogFormat };
-  /** Frozen clock (unix ms), for tests and demos. */
-  readonly testingNow: number | undefined;
 }
 
-type Value = string | boolean | number;
+type Value = string | boolean | number | readonly string[];
 type Values = Map<string, Value>;
 
 export interface CommandLine {
@@ -47,13 +56,22 @@ export interface CommandLine {
 
 const BY_FLAG = new Map(SETTINGS.map((s) => [s.flag, s]));
 
-/** Parse command-line arguments (`--flag=value`, `--flag value`, `--bool`, `--no-bool`). */
+/**
+ * Parse command-line arguments (`--flag=value`, `--flag value`, `--bool`, `--no-bool`). A flag is
+ * never "last one wins": a repeatable one (--web.listen-address) adds a value, any other given twice
+ * (`--x` and `--no-x` included) is an error.
+ */
 export function parseCommandLine(argv: readonly string[]): CommandLine {
   const settings: Values = new Map();
   let configFile: string | undefined;
   let check = false;
   let help = false;
   let version = false;
+  const seen = new Set<string>();
+  const once = (name: string) => {
+    if (seen.has(name)) throw new ConfigError(`flag --${name} given more than once`);
+    seen.add(name);
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '-h') {
@@ -63,7 +81,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument ${JSON.stringify(arg)}`);
     const eq = arg.indexOf('=');
     let name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
-    let inline: string | undefined = eq === -1 ? undefined : arg.slice(eq + 1);
+    const inline: string | undefined = eq === -1 ? undefined : arg.slice(eq + 1);
     let negated = false;
     if (name.startsWith('no-') && !BY_FLAG.has(name)) {
       name = name.slice(3);
@@ -84,6 +102,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
         if (!['true', 'false'].includes(inline)) throw new ConfigError(`flag --${name}: expected true or false, got ${JSON.stringify(inline)}`);
         on = inline === 'true';
       }
+      once(name);
       if (name === 'config.check') check = on;
       else if (name === 'help') help = on;
       else if (name === 'version') version = on;
@@ -91,13 +110,17 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       continue;
     }
     if (negated) throw new ConfigError(`unknown flag --no-${name}`);
+    if (setting?.type.kind === 'listen-addresses') {
+      settings.set(name, [...((settings.get(name) as readonly string[] | undefined) ?? []), takeValue()]);
+      continue;
+    }
+    if (name !== 'config.file' && !setting) throw new ConfigError(`unknown flag --${name}`);
+    once(name);
     if (name === 'config.file') configFile = takeValue();
-    else if (setting) settings.set(name, takeValue());
-    else throw new ConfigError(`unknown flag --${name}`);
+    else settings.set(name, takeValue());
   }
   return { settings, configFile, check, help, version };
 }
-
 
 /** Parse the YAML config file text into settings, strictly. */
 export function parseConfigFile(text: string, file: string): Values {
@@ -151,13 +174,27 @@ function fromYaml(v: unknown, s: Setting, file: string, key: string): Value {
     if (typeof v !== 'number') throw new ConfigError(`${file}: ${key}: expected a whole number`);
     return v;
   }
+  if (s.type.kind === 'listen-addresses' && Array.isArray(v)) {
+    if (!v.every((a) => typeof a === 'string' || typeof a === 'number')) throw new ConfigError(`${file}: ${key}: expected a string or a list of strings`);
+    return v.map(String);
+  }
   if (typeof v !== 'string' && typeof v !== 'number') throw new ConfigError(`${file}: ${key}: expected a string`);
   return String(v);
 }
 
+/** Parse `[host]:port`: ":10055" → every interface; "127.0.0.1:10055"; "[::1]:10055". */
+export function parseListenAddress(address: string): ListenAddress {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(address);
+  if (!m) throw new ConfigError(`invalid listen address ${JSON.stringify(address)}: expected [host]:port`);
+  const port = Number(m[3]);
+  if (port > 65535) throw new ConfigError(`invalid listen address ${JSON.stringify(address)}: port must be 0 to 65535`);
+  const host = m[1] ?? m[2];
+  return { address, host: host === '' ? undefined : host, port };
+}
+
 /** Combine defaults, the config file and the flags into a checked Config. */
 export function buildConfig(fileValues: Values, flagValues: Values, file?: string): Config {
-  const get = (flag: string): Value | undefined => {
+  const get = (flag: string): Value | ListenAddress[] | undefined => {
     const s = BY_FLAG.get(flag)!;
     const fromFlag = flagValues.get(flag);
     const fromFile = fileValues.get(flag);
@@ -170,23 +207,19 @@ export function buildConfig(fileValues: Values, flagValues: Values, file?: strin
   const optStr = (f: string) => get(f) as string | undefined;
   const bool = (f: string) => get(f) as boolean;
   const num = (f: string) => get(f) as number;
+  const addresses = (f: string) => get(f) as ListenAddress[];
   const collectors = Object.fromEntries(COLLECTOR_NAMES.map((n) => [n, bool(`collector.${n}`)])) as Record<CollectorName, boolean>;
   const telemetryPath = str('web.telemetry-path');
   if (!telemetryPath.startsWith('/') || ['/', '/-/healthy', '/-/reload'].includes(telemetryPath)) {
     throw new ConfigError(`web.telemetry-path: must start with "/" and not be "/", "/-/healthy" or "/-/reload", got ${JSON.stringify(telemetryPath)}`);
   }
-  const testing = optStr('testing.now');
-  let testingNow: number | undefined;
-  if (testing !== undefined) {
-    testingNow = Date.parse(testing);
-    if (!Number.isFinite(testingNow)) throw new ConfigError(`testing.now: not an RFC 3339 time: ${JSON.stringify(testing)}`);
-  }
+
   const configDir = file ? path.dirname(path.resolve(file)) : process.cwd();
   const resolvePath = (p: string | undefined) => (p === undefined ? undefined : path.resolve(configDir, p));
   const fromFlagOrFile = (flag: string) => (flagValues.has(flag) ? path.resolve(str(flag)) : resolvePath(optStr(flag)));
   return {
     web: {
-      listenAddress: str('web.listen-address'),
+      listenAddresses: addresses('web.listen-address'),
       telemetryPath,
       configFile: fromFlagOrFile('web.config.file'),
       disableExporterMetrics: bool('web.disable-exporter-metrics'),
@@ -206,12 +239,30 @@ export function buildConfig(fileValues: Values, flagValues: Values, file?: strin
     exec: { path: str('exec.path'), timeoutMs: num('exec.timeout'), maxOutputBytes: num('exec.max-output') },
     textfileOutput: fromFlagOrFile('textfile.output'),
     log: { level: str('log.level') as LogLevel, format: str('log.format') as LogFormat },
-    testingNow,
   };
 }
 
-function check(raw: Value, s: Setting, where: string): Value {
+function check(raw: Value, s: Setting, where: string): Value | ListenAddress[] {
   const t = s.type;
+  if (t.kind === 'listen-addresses') {
+    const list = typeof raw === 'string' ? [raw] : Array.isArray(raw) ? raw : undefined;
+    if (list === undefined) throw new ConfigError(`${where}: expected [host]:port`);
+    if (list.length === 0) throw new ConfigError(`${where}: expected at least one address`);
+    const seen = new Set<string>();
+    return list.map((a) => {
+      let parsed: ListenAddress;
+      try {
+        parsed = parseListenAddress(a);
+      } catch (err) {
+        throw new ConfigError(`${where}: ${(err as Error).message}`);
+      }
+      const key = `${parsed.host ?? ''}|${parsed.port}`;
+      if (parsed.port !== 0 && seen.has(key)) throw new ConfigError(`${where}: ${JSON.stringify(a)} given more than once`);
+      seen.add(key);
+      return parsed;
+    });
+  }
+  if (Array.isArray(raw)) throw new ConfigError(`${where}: expected one value, not a list`);
   switch (t.kind) {
     case 'bool':
       if (typeof raw !== 'boolean') throw new ConfigError(`${where}: expected true or false`);
@@ -257,12 +308,11 @@ export async function loadConfig(cmd: CommandLine): Promise<Config> {
 export function helpText(): string {
   const rows: Array<[string, string]> = [];
   for (const s of SETTINGS) {
-    if (s.hidden) continue;
     const name = s.type.kind === 'bool' ? `--[no-]${s.flag}` : `--${s.flag}=<${s.type.kind === 'enum' ? s.type.values.join('|') : s.type.kind}>`;
     const def = s.default === undefined ? '' : ` (default: ${String(s.default)})`;
     rows.push([name, `${s.help}${def}`]);
   }
   for (const c of COMMAND_FLAGS) rows.push([`--${c.flag}`, c.help]);
-  const width = Math.max(...rows.map(([n]) => n.length)) + 2;
+  const width = rows.reduce((w, [n]) => Math.max(w, n.length), 0) + 2;
   return ['usage: klp_exporter [<flags>]', '', 'Prometheus exporter for SUSE kernel live patching.', '', 'Flags:', ...rows.map(([n, h]) => `  ${n.padEnd(width)}${h}`), ''].join('\n');
 }

@@ -1,10 +1,9 @@
 // Every setting of the exporter, in one table: its flag, its place in the YAML config file, its
 // type, its default and its help text. Flags, the config file and --help are all derived from it.
+// The collector switches and each collector's own settings come from the collectors (collectors/).
 
+import { COLLECTORS } from '../collectors/index.js';
 import { LOG_FORMATS, LOG_LEVELS } from '../log.js';
-
-export const COLLECTOR_NAMES = ['kernel', 'livepatch', 'taint', 'packages', 'klp', 'lifecycle', 'repositories'] as const;
-export type CollectorName = (typeof COLLECTOR_NAMES)[number];
 
 export type SettingType =
   | { readonly kind: 'string' }
@@ -12,7 +11,9 @@ export type SettingType =
   | { readonly kind: 'bool' }
   | { readonly kind: 'duration' }
   | { readonly kind: 'int'; readonly min: number; readonly max: number }
-  | { readonly kind: 'enum'; readonly values: readonly string[] };
+  | { readonly kind: 'enum'; readonly values: readonly string[] }
+  /** `[host]:port`; the flag may be repeated (and the YAML key may be a list): one listener each. */
+  | { readonly kind: 'listen-addresses' };
 
 export interface Setting {
   /** Flag name without dashes, e.g. "web.listen-address". */
@@ -22,8 +23,6 @@ export interface Setting {
   readonly type: SettingType;
   readonly default: string | boolean | number | undefined;
   readonly help: string;
-  /** Left out of --help (testing aids). */
-  readonly hidden?: boolean;
 }
 
 const str = { kind: 'string' } as const;
@@ -31,18 +30,14 @@ const path = { kind: 'path' } as const;
 const bool = { kind: 'bool' } as const;
 const duration = { kind: 'duration' } as const;
 
-const COLLECTOR_HELP: Record<CollectorName, string> = {
-  kernel: 'running kernel release (procfs) and /etc/os-release',
-  livepatch: 'live patches loaded in the kernel (/sys/kernel/livepatch), read on every scrape',
-  taint: 'kernel taint flags (/proc/sys/kernel/tainted)',
-  packages: 'installed live patch and kernel packages (rpm), cached until the RPM database changes',
-  klp: 'CVEs and bugs fixed by the active live patch (klp -v patches, or the package changelog), cached',
-  lifecycle: 'live patch end of support (lifecycle data files, optional zypper, kernel build time), cached',
-  repositories: 'newer live patches offered by the enabled zypp repositories (their raw metadata cache), cached until a repository is refreshed',
-};
-
 export const SETTINGS: readonly Setting[] = [
-  { flag: 'web.listen-address', yaml: ['web', 'listen_address'], type: str, default: ':10055', help: 'Address to listen on for the web interface and telemetry.' },
+  {
+    flag: 'web.listen-address',
+    yaml: ['web', 'listen_address'],
+    type: { kind: 'listen-addresses' },
+    default: ':10055',
+    help: 'Address to listen on for the web interface and telemetry ([host]:port); repeat the flag (or give a YAML list) to listen on several.',
+  },
   { flag: 'web.telemetry-path', yaml: ['web', 'telemetry_path'], type: str, default: '/metrics', help: 'Path under which to expose metrics.' },
   { flag: 'web.config.file', yaml: ['web', 'config_file'], type: path, default: undefined, help: 'Path to a Prometheus web configuration file (TLS and basic auth).' },
   { flag: 'web.disable-exporter-metrics', yaml: ['web', 'disable_exporter_metrics'], type: bool, default: false, help: 'Exclude the exporter process metrics (process_*, nodejs_*).' },
@@ -53,25 +48,27 @@ export const SETTINGS: readonly Setting[] = [
   { flag: 'path.rootfs', yaml: ['path', 'rootfs'], type: path, default: '/', help: 'Root of the host file system (e.g. /host in a container).' },
   { flag: 'path.sysfs', yaml: ['path', 'sysfs'], type: path, default: '/sys', help: 'sysfs mount point (joined under --path.rootfs when left at its default).' },
   { flag: 'path.procfs', yaml: ['path', 'procfs'], type: path, default: '/proc', help: 'procfs mount point (joined under --path.rootfs when left at its default).' },
-  ...COLLECTOR_NAMES.map((name): Setting => ({
-    flag: `collector.${name}`,
-    yaml: ['collector', name, 'enabled'],
+  ...COLLECTORS.map((c): Setting => ({
+    flag: `collector.${c.name}`,
+    yaml: ['collector', c.name, 'enabled'],
     type: bool,
-    default: true,
-    help: `Enable the ${name} collector: ${COLLECTOR_HELP[name]}.`,
+    default: c.enabledByDefault,
+    help: `Enable the ${c.name} collector: ${c.help}.`,
   })),
-  { flag: 'collector.klp.cve-info', yaml: ['collector', 'klp', 'cve_info'], type: bool, default: false, help: 'Export klp_patch_cve_info{cve} for every CVE of the active patch (one series per CVE).' },
-  { flag: 'collector.lifecycle.zypper', yaml: ['collector', 'lifecycle', 'zypper'], type: bool, default: false, help: 'Ask `zypper lifecycle` when the lifecycle data files have no date (slow; takes the zypp lock).' },
-  { flag: 'collector.lifecycle.zypper-interval', yaml: ['collector', 'lifecycle', 'zypper_interval'], type: duration, default: '6h', help: 'Run `zypper lifecycle` at most this often.' },
-  { flag: 'collector.lifecycle.fallback-months', yaml: ['collector', 'lifecycle', 'fallback_months'], type: { kind: 'int', min: 0, max: 120 }, default: 13, help: 'Live patch support window after the kernel build time, used when no other source has a date. 0 disables the fallback.' },
+  ...COLLECTORS.flatMap((c) => c.settings ?? []),
   { flag: 'cache.max-age', yaml: ['cache', 'max_age'], type: duration, default: '1h', help: 'Refresh cached collectors (rpm, klp, lifecycle) at least this often, even when nothing changed.' },
   { flag: 'exec.path', yaml: ['exec', 'path'], type: str, default: '/usr/bin:/usr/sbin:/bin:/sbin', help: 'Directories (colon-separated, absolute) where rpm, klp, kgr and zypper are looked up once at start-up.' },
   { flag: 'exec.timeout', yaml: ['exec', 'timeout'], type: duration, default: '5s', help: 'Deadline for every command the exporter runs; the command is killed after it.' },
-  { flag: 'exec.max-output', yaml: ['exec', 'max_output_bytes'], type: { kind: 'int', min: 1024, max: 64 * 1024 * 1024 }, default: 1024 * 1024, help: 'Maximum bytes read from a command; it is killed when it prints more.' },
-  { flag: 'textfile.output', yaml: ['textfile', 'output'], type: path, default: undefined, help: 'Collect once, write the metrics to this file (atomically) for node_exporter\'s textfile collector, and exit.' },
+  {
+    flag: 'exec.max-output',
+    yaml: ['exec', 'max_output_bytes'],
+    type: { kind: 'int', min: 1024, max: 64 * 1024 * 1024 },
+    default: 1024 * 1024,
+    help: 'Maximum bytes read from a command; it is killed when it prints more.',
+  },
+  { flag: 'textfile.output', yaml: ['textfile', 'output'], type: path, default: undefined, help: "Collect once, write the metrics to this file (atomically) for node_exporter's textfile collector, and exit." },
   { flag: 'log.level', yaml: ['log', 'level'], type: { kind: 'enum', values: LOG_LEVELS }, default: 'info', help: 'Only log messages with the given severity or above.' },
   { flag: 'log.format', yaml: ['log', 'format'], type: { kind: 'enum', values: LOG_FORMATS }, default: 'logfmt', help: 'Output format of log messages.' },
-  { flag: 'testing.now', yaml: ['testing', 'now'], type: str, default: undefined, help: 'Freeze the clock at this RFC 3339 time (tests and demos only).', hidden: true },
 ];
 
 /** Flags that are not settings: they say what to do. */

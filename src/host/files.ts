@@ -39,6 +39,13 @@ export function requireRegularFile(path: string, st: fs.Stats): void {
   if (!st.isFile()) throw new FileReadError(path, 'not a regular file', 'EINVAL');
 }
 
+/**
+ * The buffer every read goes through. The reads are synchronous, so no two use it at once; a
+ * fresh 64 KiB buffer per file made a scrape of thousands of sysfs attributes mostly garbage
+ * collection (each is outside Node's small-buffer pool).
+ */
+const scratch = Buffer.allocUnsafe(64 * 1024);
+
 /** Read a whole regular file as UTF-8, at most `limit` bytes; larger files are an error. */
 export function readHostFile(path: string, limit = SMALL_FILE_LIMIT): string {
   let fd: number;
@@ -52,13 +59,13 @@ export function readHostFile(path: string, limit = SMALL_FILE_LIMIT): string {
     requireRegularFile(path, st);
     const chunks: Buffer[] = [];
     let total = 0;
-    const buf = Buffer.allocUnsafe(Math.min(limit + 1, 64 * 1024));
+    const size = Math.min(limit + 1, scratch.length);
     for (;;) {
-      const bytesRead = fs.readSync(fd, buf, 0, buf.length, null);
+      const bytesRead = fs.readSync(fd, scratch, 0, size, null);
       if (bytesRead === 0) break;
       total += bytesRead;
       if (total > limit) throw new FileReadError(path, `larger than ${limit} bytes`, 'EFBIG');
-      chunks.push(Buffer.from(buf.subarray(0, bytesRead)));
+      chunks.push(Buffer.from(scratch.subarray(0, bytesRead)));
     }
     return chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, total).toString('utf8');
   } catch (err) {
@@ -84,14 +91,42 @@ export function readOptionalHostFile(path: string, limit = SMALL_FILE_LIMIT): st
 
 /** Names of the subdirectories of a directory (symlinks are not followed); missing → undefined. */
 export function listSubdirectories(path: string): string[] | undefined {
+  return listSubdirectoryNames(path)?.names;
+}
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Like listSubdirectories, and the names that are not valid UTF-8 apart (such a name cannot be
+ * given back as a string path), printable: bytes outside printable ASCII as \xNN.
+ */
+export function listSubdirectoryNames(path: string): { names: string[]; undecodable: string[] } | undefined {
+  let entries: fs.Dirent<Buffer>[];
   try {
-    const entries = fs.readdirSync(path, { withFileTypes: true });
-    return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    entries = fs.readdirSync(path, { withFileTypes: true, encoding: 'buffer' });
   } catch (err) {
     const e = fileError(path, err);
     if (e.code === 'ENOENT') return undefined;
     throw e;
   }
+  const names: string[] = [];
+  const undecodable: string[] = [];
+  for (const e of entries) {
+    if (!e.isDirectory()) continue;
+    try {
+      names.push(STRICT_UTF8.decode(e.name));
+    } catch {
+      undecodable.push(escapeBytes(e.name));
+    }
+  }
+  return { names: names.sort(), undecodable: undecodable.sort() };
+}
+
+/** Printable ASCII as is, every other byte as \xNN. */
+function escapeBytes(bytes: Buffer): string {
+  let out = '';
+  for (const b of bytes) out += b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`;
+  return out;
 }
 
 /** A directory's entry names, and which are subdirectories (symlinks are not followed); missing → undefined. */

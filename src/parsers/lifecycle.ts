@@ -149,6 +149,11 @@ export type ZypperLifecycle =
   | { readonly kind: 'date'; readonly date: number }
   /** "Now": support already ended (no date given). */
   | { readonly kind: 'ended' }
+  /**
+   * "Now, installed …, update available …" (or "successor available"): zypper-lifecycle also prints
+   * "Now" when an update of the package exists and no end date applies. Not an end of support.
+   */
+  | { readonly kind: 'update-available' }
   /** "n/a*" or "-": no end of support known / never. */
   | { readonly kind: 'none'; readonly text: string };
 
@@ -158,7 +163,7 @@ export function parseZypperLifecycle(text: string, pkg: string, source = 'zypper
     if (!line.startsWith(`${pkg} `) && line.trim() !== pkg) continue;
     const rest = line.slice(pkg.length).trim();
     const first = rest.split(/[,\s]/)[0] ?? '';
-    if (first === 'Now') return { kind: 'ended' };
+    if (first === 'Now') return /^Now, installed \S+, (update|successor) available /.test(rest) ? { kind: 'update-available' } : { kind: 'ended' };
     if (first === '-' || first.startsWith('n/a')) return { kind: 'none', text: first };
     const date = parseIsoDate(first);
     if (date !== undefined) return { kind: 'date', date };

@@ -210,7 +210,6 @@ export class PrimaryScanner extends XmlScanner {
       this.packages.push({ name: cur.name, arch, ...cur.evr });
     }
   }
-
 }
 
 // --- updateinfo.xml ---
@@ -278,5 +277,4 @@ export class UpdateinfoScanner extends XmlScanner {
       this.advisories.push({ id: cur.id, severity: cur.severity, status: cur.status, type: cur.type, cves: [...cur.cves].sort(), packages: cur.packages });
     }
   }
-
 }

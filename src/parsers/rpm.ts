@@ -1,9 +1,8 @@
-// RPM query output, live patch package names, version comparison and changelog trailers.
+// RPM query output, NVRA names and version comparison (rpmvercmp): rpm itself, no vendor's naming.
 
 import { ParseError } from '../errors.js';
-import type { KernelRelease } from './kernel.js';
 
-/** The query format the packages collector passes to `rpm -qa --qf`: one tab-separated line a package. */
+/** A query format for `rpm -qa --qf` that parseRpmQuery reads: one tab-separated line a package. */
 export const RPM_QUERY_FORMAT = '%{NAME}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\t%{BUILDTIME}\\t%{INSTALLTIME}\\n';
 
 export interface RpmPackage {
@@ -19,10 +18,15 @@ export interface RpmPackage {
 
 const TOKEN = /^[A-Za-z0-9._+~^-]+$/;
 
-/** Parse the output of `rpm -qa --qf RPM_QUERY_FORMAT`. Any line of another shape is an error. */
+/**
+ * Parse the output of `rpm -qa --qf RPM_QUERY_FORMAT`. Any line of another shape is an error, and
+ * so is a last record without its newline (output cut off: every record of the format ends with one).
+ */
 export function parseRpmQuery(text: string, source = 'rpm -qa'): RpmPackage[] {
   const out: RpmPackage[] = [];
   const lines = text.split('\n');
+  // What follows the last newline: nothing, or a record that was cut off (reported after the lines before it).
+  const last = lines.pop()!;
   lines.forEach((raw, i) => {
     const line = raw.replace(/\r$/, '');
     if (line === '') return;
@@ -30,7 +34,11 @@ export function parseRpmQuery(text: string, source = 'rpm -qa'): RpmPackage[] {
     const bad = (why: string) => new ParseError(source, `line ${i + 1}: ${why}: ${JSON.stringify(line.slice(0, 120))}`);
     if (f.length !== 6) throw bad(`expected 6 tab-separated fields, got ${f.length}`);
     const [name, version, release, arch, build, install] = f as [string, string, string, string, string, string];
-    for (const [what, v] of [['name', name], ['version', version], ['release', release]] as const) {
+    for (const [what, v] of [
+      ['name', name],
+      ['version', version],
+      ['release', release],
+    ] as const) {
       if (!TOKEN.test(v) || v.length > 200) throw bad(`invalid ${what}`);
     }
     if (!/^\d{1,12}$/.test(build)) throw bad('invalid build time');
@@ -44,54 +52,8 @@ export function parseRpmQuery(text: string, source = 'rpm -qa'): RpmPackage[] {
       installTime: install === '(none)' ? 0 : Number(install),
     });
   });
+  if (last !== '') throw new ParseError(source, `line ${lines.length + 1}: record cut off (no newline): ${JSON.stringify(last.slice(0, 120))}`);
   return out;
-}
-
-export interface LivepatchPackageName {
-  /** "kernel-livepatch" (SLE 15+) or "kgraft-patch" (SLE 12). */
-  readonly prefix: string;
-  /** Kernel version with dots, e.g. "6.4.0". */
-  readonly kernelVersion: string;
-  /** Kernel revision with dots, e.g. "150600.23.25". */
-  readonly kernelRevision: string;
-  readonly flavor: string;
-}
-
-const LIVEPATCH_NAME = /^(kernel-livepatch|kgraft-patch)-(\d+(?:_\d+)+)-(\d+(?:_\d+)*)-([a-z][a-z0-9_]*)$/;
-
-/**
- * Split a live patch package name (kernel-livepatch-6_4_0-150600_23_25-default). Other packages
- * matching the same globs (kernel-livepatch-tools, -debuginfo, -debugsource, -devel) give undefined.
- */
-export function parseLivepatchPackageName(name: string): LivepatchPackageName | undefined {
-  const m = LIVEPATCH_NAME.exec(name);
-  if (!m) return undefined;
-  const flavor = m[4]!;
-  if (/^(debuginfo|debugsource|devel)$/.test(flavor)) return undefined;
-  return { prefix: m[1]!, kernelVersion: m[2]!.replace(/_/g, '.'), kernelRevision: m[3]!.replace(/_/g, '.'), flavor };
-}
-
-/** The live patch package names that belong to a running kernel (SLE 15+ first, then SLE 12). */
-export function livepatchPackageNamesFor(kernel: KernelRelease): string[] {
-  if (!kernel.revision || !kernel.flavor) return [];
-  const kver = `${kernel.version}-${kernel.revision}`.replace(/\./g, '_');
-  return ['kernel-livepatch', 'kgraft-patch'].map((p) => `${p}-${kver}-${kernel.flavor}`);
-}
-
-/**
- * The sysfs / module names a live patch package's module gets: livepatch_<VERSION>_<RELEASE with
- * "." → "_"> (SUSE spec file); SLE 12 kGraft-era packages may use a kgraft_patch_ prefix.
- */
-export function moduleNamesFor(pkg: { version: string; release: string }): string[] {
-  const num = `${pkg.version}_${pkg.release}`.replace(/[.-]/g, '_');
-  return [`livepatch_${num}`, `kgraft_patch_${num}`];
-}
-
-/** VERSION and RELEASE encoded in a SUSE module name (livepatch_3_150600_13_9_1), if it has that shape. */
-export function parseSuseModuleName(module: string): { version: number; release: string } | undefined {
-  const m = /^(?:livepatch|kgraft_patch)_(\d+)_(\d+(?:_\d+)*)$/.exec(module);
-  if (!m) return undefined;
-  return { version: Number(m[1]), release: m[2]!.replace(/_/g, '.') };
 }
 
 /** Split an NVRA such as kernel-livepatch-6_4_0-150600_23_25-default-3-150600.13.9.1.x86_64. */
@@ -99,21 +61,6 @@ export function parseNvra(text: string): { name: string; version: string; releas
   const m = /^(.+)-([^-]+)-([^-]+?)(?:\.(x86_64|ppc64le|s390x|aarch64|noarch|i[3-6]86|armv7hl))?$/.exec(text.trim());
   if (!m) return undefined;
   return { name: m[1]!, version: m[2]!, release: m[3]!, arch: m[4] ?? '' };
-}
-
-/** CVE and bug ids of the `KLP:` trailers in `rpm -q --changelog` of a live patch package. */
-export function parseKlpChangelog(text: string): { cves: string[]; bugs: string[] } {
-  const cves = new Set<string>();
-  const bugs = new Set<string>();
-  for (const raw of text.split('\n')) {
-    const m = /^\s*KLP:\s*(.*)$/.exec(raw.replace(/\r$/, ''));
-    if (!m) continue;
-    for (const token of m[1]!.split(/[\s,]+/)) {
-      if (/^CVE-\d{4}-\d{4,}$/.test(token)) cves.add(token);
-      else if (/^[a-z]{2,4}#\d{1,10}$/i.test(token)) bugs.add(token.toLowerCase());
-    }
-  }
-  return { cves: [...cves].sort(), bugs: [...bugs].sort() };
 }
 
 // --- version comparison (rpmvercmp) ---

@@ -3,10 +3,8 @@
 // written by ./exposition.ts (prom-client's format, without its per-scrape registry cost).
 
 import type { BuildInfo } from '../build-info.js';
-import { EXPIRY_SOURCES } from '../collectors/lifecycle.js';
-import { COLLECTOR_NAMES } from '../config/settings.js';
-import { KNOWN_COMMANDS, type CommandName } from '../host/commands.js';
-import { LIVEPATCH_STATES, type Derived } from './derive.js';
+import { COLLECTOR_NAMES } from '../collectors/index.js';
+import { LIVEPATCH_STATES, type Status } from '../status.js';
 import { Exposition, type Family } from './exposition.js';
 import type { Snapshot } from './snapshot.js';
 
@@ -16,7 +14,11 @@ export interface RenderOptions {
   readonly buildInfo: BuildInfo;
   /** Whether the last config reload worked (true until a reload fails). */
   readonly configReloadSuccessful: boolean;
-  readonly commandRuns: ReadonlyMap<CommandName, number>;
+  readonly commandRuns: ReadonlyMap<string, number>;
+  /** Every command the live patch system may run, found or not. */
+  readonly commandNames: readonly string[];
+  /** Every expiry source of the live patch system. */
+  readonly expirySources: readonly string[];
 }
 
 const CACHED_NOTE = 'Cached: refreshed when the RPM database or lifecycle data change, or after --cache.max-age.';
@@ -24,7 +26,7 @@ const CACHED_NOTE = 'Cached: refreshed when the RPM database or lifecycle data c
 type Labels = Record<string, string>;
 
 /** Render the exporter's own families (process metrics are added by the server). */
-export async function renderMetrics(s: Snapshot, d: Derived, o: RenderOptions): Promise<string> {
+export async function renderMetrics(s: Snapshot, d: Status, o: RenderOptions): Promise<string> {
   const reg = new Exposition();
   const gauge = (name: string, help: string, labelNames: string[] = []) => reg.gauge(name, help, labelNames);
   const set = (g: Family, value: number, labels: Labels = {}) => g.set(labels, value);
@@ -36,15 +38,15 @@ export async function renderMetrics(s: Snapshot, d: Derived, o: RenderOptions): 
   });
   set(gauge('klp_exporter_config_last_reload_successful', 'Whether the last configuration reload attempt was successful.'), o.configReloadSuccessful ? 1 : 0);
 
-  const available = gauge('klp_command_available', 'Whether the command was found on PATH at start-up (1) or not (0).', ['command']);
-  for (const c of KNOWN_COMMANDS) set(available, s.commands[c] ? 1 : 0, { command: c });
+  const available = gauge('klp_exporter_command_available', 'Whether the command was found on PATH at start-up (1) or not (0).', ['command']);
+  for (const c of o.commandNames) set(available, s.commands[c] ? 1 : 0, { command: c });
   const runs = reg.counter('klp_exporter_command_runs_total', 'Commands started by the exporter since it started.', ['command']);
-  for (const c of KNOWN_COMMANDS) if (s.commands[c]) runs.inc({ command: c }, o.commandRuns.get(c) ?? 0);
+  for (const c of o.commandNames) if (s.commands[c]) runs.inc({ command: c }, o.commandRuns.get(c) ?? 0);
 
   const health = [...s.health].sort((a, b) => COLLECTOR_NAMES.indexOf(a.name) - COLLECTOR_NAMES.indexOf(b.name));
   const success = gauge('klp_scrape_collector_success', 'Whether the collector succeeded (for cached collectors: its last refresh).', ['collector']);
   const duration = gauge('klp_scrape_collector_duration_seconds', 'Duration of the collector (for cached collectors: of its last refresh).', ['collector']);
-  const lastOk = gauge('klp_collector_last_success_timestamp_seconds', `Unix time of the last successful refresh of a cached collector. ${CACHED_NOTE}`, ['collector']);
+  const lastOk = gauge('klp_scrape_collector_last_success_timestamp_seconds', `Unix time of the last successful refresh of a cached collector. ${CACHED_NOTE}`, ['collector']);
   for (const h of health) {
     set(success, h.success ? 1 : 0, { collector: h.name });
     set(duration, round(h.durationSeconds), { collector: h.name });
@@ -52,7 +54,7 @@ export async function renderMetrics(s: Snapshot, d: Derived, o: RenderOptions): 
   }
 
   if (s.kernel) {
-    const k = s.kernel.kernel;
+    const k = s.kernel.running;
     set(gauge('klp_kernel_info', 'The running kernel: release, upstream version, SUSE kernel revision and flavor.', ['release', 'version', 'revision', 'flavor']), 1, {
       release: k.release,
       version: k.version,
@@ -110,7 +112,7 @@ export async function renderMetrics(s: Snapshot, d: Derived, o: RenderOptions): 
   }
 
   if (s.packages) {
-    set(gauge('klp_packages_installed', `Number of installed live patch packages (all kernels). ${CACHED_NOTE}`), s.packages.livepatch.length);
+    set(gauge('klp_packages_installed', `Number of installed live patch packages (all kernels). ${CACHED_NOTE}`), s.packages.livepatchPackages.length);
     if (d.installedVersion !== undefined) {
       set(gauge('klp_patch_installed_version', `Highest installed VERSION of the running kernel's live patch package (0 = none). ${CACHED_NOTE}`), d.installedVersion);
     }
@@ -136,7 +138,7 @@ export async function renderMetrics(s: Snapshot, d: Derived, o: RenderOptions): 
       round((expiry.atMs - o.nowMs) / 86_400_000),
     );
     const src = gauge('klp_patch_expiry_source', 'Where the live patch expiry comes from: lifecycle data, zypper, or the kernel build time plus the support window (1 for the source used).', ['source']);
-    for (const x of EXPIRY_SOURCES) set(src, x === expiry.source ? 1 : 0, { source: x });
+    for (const x of o.expirySources) set(src, x === expiry.source ? 1 : 0, { source: x });
   }
 
   if (s.repositories) {
@@ -146,30 +148,42 @@ export async function renderMetrics(s: Snapshot, d: Derived, o: RenderOptions): 
     if (s.repositories.complete) set(gauge('klp_repositories_enabled', `Number of enabled zypp repositories (/etc/zypp/repos.d). ${REPO_NOTE}`), repos.length);
     const refreshed = repos.filter((r) => r.refreshedMs !== undefined);
     if (refreshed.length > 0) {
-      const age = gauge('klp_repository_metadata_age_seconds', 'Seconds since the enabled repository\'s metadata was last refreshed (modification time of its cached repomd.xml), computed at scrape time.', ['repository']);
+      const age = gauge('klp_repository_metadata_age_seconds', "Seconds since the enabled repository's metadata was last refreshed (modification time of its cached repomd.xml), computed at scrape time.", ['repository']);
       for (const r of refreshed) set(age, round((o.nowMs - r.refreshedMs!) / 1000), { repository: r.alias });
     }
     if (repos.length > 0) {
-      const auto = gauge('klp_repository_autorefresh', 'Whether zypper refreshes the enabled repository\'s metadata by itself before use (autorefresh in its .repo file).', ['repository']);
+      const auto = gauge('klp_repository_autorefresh', "Whether zypper refreshes the enabled repository's metadata by itself before use (autorefresh in its .repo file).", ['repository']);
       for (const r of repos) set(auto, r.autorefresh ? 1 : 0, { repository: r.alias });
     }
   }
   const av = d.available;
   if (av) {
     if (av.version !== undefined) {
-      set(gauge('klp_patch_available_version', 'Highest VERSION of the running kernel\'s live patch package offered by the enabled repositories\' cached metadata (0 = none offered).'), av.version);
+      set(gauge('klp_patch_available_version', "Highest VERSION of the running kernel's live patch package offered by the enabled repositories' cached metadata (0 = none offered)."), av.version);
     }
     if (av.newest) {
       const n = av.newest;
-      set(gauge('klp_patch_available_info', 'The newest live patch package for the running kernel offered by the enabled repositories, and the repository (alias) offering it.', ['package', 'version', 'release', 'repository']), 1, {
-        package: n.pkg.name,
-        version: n.pkg.version,
-        release: n.pkg.release,
-        repository: n.repository,
-      });
+      set(
+        gauge('klp_patch_available_info', 'The newest live patch package for the running kernel offered by the enabled repositories, and the repository (alias) offering it.', [
+          'package',
+          'version',
+          'release',
+          'repository',
+        ]),
+        1,
+        {
+          package: n.pkg.name,
+          version: n.pkg.version,
+          release: n.pkg.release,
+          repository: n.repository,
+        },
+      );
     }
     if (av.advisory) {
-      set(gauge('klp_patch_available_advisory_info', 'The advisory (updateinfo) that ships the newest offered live patch, with its severity.', ['id', 'severity']), 1, { id: av.advisory.id, severity: av.advisory.severity });
+      set(gauge('klp_patch_available_advisory_info', 'The advisory (updateinfo) that ships the newest offered live patch, with its severity.', ['id', 'severity']), 1, {
+        id: av.advisory.id,
+        severity: av.advisory.severity,
+      });
     }
     if (av.cvesNew !== undefined) {
       set(gauge('klp_patch_available_cves_new', 'Number of CVEs the advisory of the newest offered live patch fixes that the active live patch does not.'), av.cvesNew);

@@ -5,19 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { config } from '../../dashboards/config.js';
-import {
-  type Dashboard,
-  allPanels,
-  dashboardExprs,
-  isRecorded,
-  loadDashboard,
-  loadRules,
-  parseErrors,
-  requireBinary,
-  run,
-  selectors,
-  substituteGrafanaVars,
-} from './promql.js';
+import { type Dashboard, allPanels, dashboardExprs, isRecorded, loadDashboard, loadRules, parseErrors, requireBinary, run, selectors, substituteGrafanaVars } from './promql.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const DS_REF = { type: 'prometheus', uid: '${datasource}' };
@@ -112,10 +100,11 @@ describe.each(dashboards)('dashboards/%s', (file, d) => {
     }
   });
 
-  test('panels that read only recorded series name the rules and say the Instance filter does not apply', () => {
+  test('panels that read only fleet-wide recorded series name the rules and say the Instance filter does not apply', () => {
     for (const p of visual) {
       const sels = (p.targets ?? []).flatMap((t) => selectors(t.expr ?? ''));
-      if (sels.length === 0 || !sels.every((s) => isRecorded(s.metric))) continue;
+      // Per-host rules (instance:…) keep the instance label and are selected with the Instance filter.
+      if (sels.length === 0 || !sels.every((s) => isRecorded(s.metric) && !s.matchers.has('instance'))) continue;
       const description = p.description ?? '';
       expect({ panel: p.title, says: /the Instance filter does not apply/.test(description) }).toEqual({ panel: p.title, says: true });
       for (const s of sels) expect({ panel: p.title, names: description.includes(s.metric) }).toEqual({ panel: p.title, names: true });
@@ -141,7 +130,9 @@ describe('dashboards/klp-fleet.json at fleet scale', () => {
     const ranges = dashboardExprs(fleet).filter((e) => e.range);
     expect(ranges.length).toBeGreaterThanOrEqual(4);
     for (const { where, expr } of ranges) {
-      const raw = selectors(expr).filter((s) => !isRecorded(s.metric)).map((s) => s.text);
+      const raw = selectors(expr)
+        .filter((s) => !isRecorded(s.metric))
+        .map((s) => s.text);
       expect({ where, raw }).toEqual({ where, raw: [] });
     }
   });

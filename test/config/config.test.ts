@@ -14,7 +14,14 @@ const parseFile = (name: string) => parseConfigFile(readFileSync(file(name), 'ut
 
 describe('durations', () => {
   it.each([
-    ['500ms', 500], ['5s', 5000], ['2m', 120_000], ['6h', 21_600_000], ['1d', 86_400_000], ['1h30m', 5_400_000], ['0', 0], ['1w', 604_800_000],
+    ['500ms', 500],
+    ['5s', 5000],
+    ['2m', 120_000],
+    ['6h', 21_600_000],
+    ['1d', 86_400_000],
+    ['1h30m', 5_400_000],
+    ['0', 0],
+    ['1w', 604_800_000],
   ])('%s', (text, ms) => {
     expect(parseDuration(text)).toBe(ms);
     expect(parseDuration(formatDuration(ms))).toBe(ms);
@@ -63,11 +70,18 @@ describe('config files', () => {
 describe('flags', () => {
   it('parses values, booleans and negations; flags override the file', () => {
     const cmd = parseCommandLine([
-      '--web.listen-address=127.0.0.1:9999', '--exec.timeout', '3s', '--no-collector.klp', '--collector.lifecycle.zypper', '--collector.packages=true', '--config.file', file('partial.good.yml'),
+      '--web.listen-address=127.0.0.1:9999',
+      '--exec.timeout',
+      '3s',
+      '--no-collector.klp',
+      '--collector.lifecycle.zypper',
+      '--collector.packages=true',
+      '--config.file',
+      file('partial.good.yml'),
     ]);
     expect(cmd.configFile).toBe(file('partial.good.yml'));
     const c = buildConfig(parseFile('partial.good.yml'), cmd.settings, 'partial.good.yml');
-    expect(c.web.listenAddress).toBe('127.0.0.1:9999');
+    expect(c.web.listenAddresses).toEqual([{ address: '127.0.0.1:9999', host: '127.0.0.1', port: 9999 }]);
     expect(c.exec.timeoutMs).toBe(3000);
     expect(c.collectors.klp).toBe(false);
     expect(c.collectors.packages).toBe(true); // flag over file
@@ -84,10 +98,44 @@ describe('flags', () => {
     expect(() => parseCommandLine(argv)).toThrow(message);
   });
 
+  it('a repeated flag is never "last one wins": --web.listen-address adds an address, any other is an error', () => {
+    const c = buildConfig(new Map(), parseCommandLine(['--web.listen-address=127.0.0.1:9999', '--web.listen-address', '[::1]:9998', '--web.listen-address=:9997']).settings);
+    expect(c.web.listenAddresses).toEqual([
+      { address: '127.0.0.1:9999', host: '127.0.0.1', port: 9999 },
+      { address: '[::1]:9998', host: '::1', port: 9998 },
+      { address: ':9997', host: undefined, port: 9997 },
+    ]);
+    for (const argv of [
+      ['--exec.timeout=1s', '--exec.timeout=2s'],
+      ['--collector.klp', '--no-collector.klp'],
+      ['--scrape.timeout=1s', '--scrape.timeout', '2s'],
+      ['--config.file=a.yml', '--config.file=b.yml'],
+    ]) {
+      const name = argv[0]!.replace(/^--(no-)?/, '').split('=')[0];
+      expect(() => parseCommandLine(argv)).toThrow(`flag --${name} given more than once`);
+    }
+  });
+
+  it.each([
+    [['--web.listen-address=10055'], 'flag --web.listen-address: invalid listen address "10055": expected [host]:port'],
+    [['--web.listen-address=:99999'], 'flag --web.listen-address: invalid listen address ":99999": port must be 0 to 65535'],
+    [['--web.listen-address=:1', '--web.listen-address=nonsense'], 'flag --web.listen-address: invalid listen address "nonsense"'],
+    [['--web.listen-address=127.0.0.1:1', '--web.listen-address=127.0.0.1:1'], 'flag --web.listen-address: "127.0.0.1:1" given more than once'],
+  ])('checks listen addresses when the configuration is built: %j', (argv, message) => {
+    expect(() => buildConfig(new Map(), parseCommandLine(argv).settings)).toThrow(message);
+  });
+
+  it('takes one listen address or a list of them from the config file, and checks them', () => {
+    expect(buildConfig(parseConfigFile('web:\n  listen_address: ["127.0.0.1:1", "[::1]:2"]\n', 'x.yml'), new Map(), 'x.yml').web.listenAddresses.map((a) => a.port)).toEqual([1, 2]);
+    expect(() => buildConfig(parseConfigFile('web:\n  listen_address: 10055\n', 'x.yml'), new Map(), 'x.yml')).toThrow('x.yml: web.listen_address: invalid listen address "10055"');
+    expect(() => buildConfig(parseConfigFile('web:\n  listen_address: []\n', 'x.yml'), new Map(), 'x.yml')).toThrow('x.yml: web.listen_address: expected at least one address');
+  });
+
   it('checks values given as flags, naming the flag', () => {
     expect(() => buildConfig(new Map(), parseCommandLine(['--exec.timeout=fast']).settings)).toThrow('flag --exec.timeout: not a duration');
     expect(() => buildConfig(new Map(), parseCommandLine(['--web.telemetry-path=/']).settings)).toThrow('web.telemetry-path: must start with "/"');
-    expect(() => buildConfig(new Map(), parseCommandLine(['--testing.now=yesterday']).settings)).toThrow('testing.now: not an RFC 3339 time');
+    // The clock is not a production setting: tests inject it (ExporterOptions.now, test/helpers/main-at.mjs).
+    expect(() => parseCommandLine(['--testing.now=2025-06-01T00:00:00Z'])).toThrow('unknown flag --testing.now');
   });
 
   it('fails to load a missing config file with a clear message', async () => {

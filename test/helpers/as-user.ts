@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
-import { MAIN } from './exporter-process.js';
+import { DIST_MAIN, MAIN } from './exporter-process.js';
 
 export const NOBODY = { uid: 65534, gid: 65534 };
 
@@ -26,7 +26,7 @@ export async function freePort(): Promise<number> {
 
 /** `node dist/main.js <args>` as nobody (or as the current user when that is not root); resolves when /-/healthy answers. */
 export async function startAsNobody(args: readonly string[], timeoutMs = 10_000): Promise<UserProcess> {
-  if (!existsSync(MAIN)) throw new Error('dist/main.js is missing: run `npm run build` first (npm test does)');
+  if (!existsSync(DIST_MAIN)) throw new Error('dist/main.js is missing: run `npm run build` first (npm test does)');
   const port = await freePort();
   const argv = [MAIN, `--web.listen-address=127.0.0.1:${port}`, ...args];
   // As root, switch to nobody; as any other user, permissions already apply to us.

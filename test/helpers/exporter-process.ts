@@ -5,7 +5,13 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT, scenarioArgs, type Scenario } from './fixture-host.js';
 
-export const MAIN = path.join(PROJECT, 'dist/main.js');
+/** The built exporter. */
+export const DIST_MAIN = path.join(PROJECT, 'dist/main.js');
+/**
+ * What the tests run: the built exporter through a launcher that takes the fixture host's frozen
+ * clock (--testing.now, see scenarioArgs) and gives it to main(); other arguments go to the exporter.
+ */
+export const MAIN = path.join(PROJECT, 'test/helpers/main-at.mjs');
 
 export interface ExporterProcess {
   readonly url: string;
@@ -18,7 +24,7 @@ export interface ExporterProcess {
 
 /** Spawn `node dist/main.js <args>` and wait until /-/healthy answers (or fail after `timeoutMs`). */
 export async function startProcess(args: readonly string[], port: number, timeoutMs = 10_000): Promise<ExporterProcess> {
-  if (!existsSync(MAIN)) throw new Error('dist/main.js is missing: run `npm run build` first (npm test does)');
+  if (!existsSync(DIST_MAIN)) throw new Error('dist/main.js is missing: run `npm run build` first (npm test does)');
   const child = spawn(process.execPath, [MAIN, `--web.listen-address=127.0.0.1:${port}`, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -8,7 +8,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
-import { buildConfig, parseCommandLine } from '../../src/config/config.js';
+import { buildConfig, parseCommandLine, type Config } from '../../src/config/config.js';
 import { Exporter } from '../../src/exporter.js';
 import { createLogger, silentLogger, type Logger } from '../../src/log.js';
 import { createApp } from '../../src/server/app.js';
@@ -51,9 +51,33 @@ export function loadScenario(name: string, hostsDir = HOSTS): Scenario {
   return { name, dir, root: path.join(dir, 'root'), bin: path.join(dir, 'bin'), now: meta.now, args: meta.args ?? [], description: meta.description };
 }
 
-/** Flags that point the exporter at a fixture host, with its frozen clock. */
+/** The setting a flag argument names: `--no-x`, `--x=v` and `--x` all name "x". */
+const flagName = (arg: string) => arg.replace(/^--(no-)?/, '').split('=')[0];
+
+/**
+ * Flags that point the exporter at a fixture host, with its frozen clock. A flag in `extra`
+ * replaces the scenario's own (the exporter rejects a repeated flag instead of taking the last).
+ * `--testing.now` is not an exporter flag but the test launcher's (main-at.mjs) and scenarioConfig's:
+ * they inject the clock into the exporter (ExporterOptions.now).
+ */
 export function scenarioArgs(s: Scenario, extra: readonly string[] = []): string[] {
-  return ['--path.rootfs', s.root, '--exec.path', s.bin, '--testing.now', s.now, '--web.disable-exporter-metrics', ...s.args, ...extra];
+  const overridden = new Set(extra.filter((a) => a.startsWith('--')).map(flagName));
+  const base: string[][] = [['--path.rootfs', s.root], ['--exec.path', s.bin], ['--testing.now', s.now], ['--web.disable-exporter-metrics'], ...s.args.map((a) => [a])];
+  return [...base.filter(([flag]) => !overridden.has(flagName(flag!))).flat(), ...extra];
+}
+
+/** The exporter's configuration and the frozen clock of `args` (from scenarioArgs; the last --testing.now wins). */
+export function scenarioConfig(args: readonly string[]): { config: Config; now: () => number } {
+  const rest: string[] = [];
+  let at: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--testing.now') at = args[++i];
+    else if (args[i]!.startsWith('--testing.now=')) at = args[i]!.slice('--testing.now='.length);
+    else rest.push(args[i]!);
+  }
+  const nowMs = at === undefined ? NaN : Date.parse(at);
+  if (!Number.isFinite(nowMs)) throw new Error(`scenarioConfig: no valid --testing.now in ${JSON.stringify(args)}`);
+  return { config: buildConfig(new Map(), parseCommandLine(rest).settings), now: () => nowMs };
 }
 
 export const GOLDEN_BUILD_INFO = { version: '0.0.0-test', revision: 'test', nodejsVersion: 'v0.0.0' };
@@ -68,11 +92,10 @@ export interface RunningExporter {
 
 /** Start the real HTTP server in this process on a loopback port. */
 export async function startInProcess(s: Scenario, extra: readonly string[] = []): Promise<RunningExporter> {
-  const cmd = parseCommandLine(scenarioArgs(s, extra));
-  const config = buildConfig(new Map(), cmd.settings);
+  const { config, now } = scenarioConfig(scenarioArgs(s, extra));
   const logs: string[] = [];
   const log: Logger = createLogger('debug', 'logfmt', (line) => void logs.push(line));
-  const exporter = await Exporter.create(config, log, { buildInfo: GOLDEN_BUILD_INFO });
+  const exporter = await Exporter.create(config, log, { buildInfo: GOLDEN_BUILD_INFO, now });
   const server = http.createServer(createApp({ exporter, log }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

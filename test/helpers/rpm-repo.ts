@@ -30,17 +30,33 @@ export interface RpmSpec {
 export function buildRpm(top: string, p: RpmSpec): string {
   const arch = p.arch ?? 'noarch';
   const spec = path.join(top, `${p.name}-${p.version}-${p.release}.spec`);
-  writeFileSync(spec, [
-    `Name: ${p.name}`, `Version: ${p.version}`, `Release: ${p.release}`, 'Summary: test package', 'License: GPL-2.0-only',
-    ...(arch === 'noarch' ? ['BuildArch: noarch'] : []),
-    '%description', 'Empty package for the klp_exporter tests.', '%files', '%changelog', p.changelog ?? '* Mon Jan 01 2024 test@example.com\n- nothing', '',
-  ].join('\n'));
-  execFileSync(which('rpmbuild', 'rpm'), [
-    '-bb', '--quiet', ...(arch === 'noarch' ? [] : ['--target', arch]),
-    '--define', `_topdir ${top}`, '--define', 'use_source_date_epoch_as_buildtime 1', '--define', '_buildhost buildhost', spec,
-  ], { env: { ...process.env, SOURCE_DATE_EPOCH: String(p.buildTime) }, stdio: 'pipe' });
+  writeFileSync(
+    spec,
+    [
+      `Name: ${p.name}`,
+      `Version: ${p.version}`,
+      `Release: ${p.release}`,
+      'Summary: test package',
+      'License: GPL-2.0-only',
+      ...(arch === 'noarch' ? ['BuildArch: noarch'] : []),
+      '%description',
+      'Empty package for the klp_exporter tests.',
+      '%files',
+      '%changelog',
+      p.changelog ?? '* Mon Jan 01 2024 test@example.com\n- nothing',
+      '',
+    ].join('\n'),
+  );
+  execFileSync(
+    which('rpmbuild', 'rpm'),
+    ['-bb', '--quiet', ...(arch === 'noarch' ? [] : ['--target', arch]), '--define', `_topdir ${top}`, '--define', 'use_source_date_epoch_as_buildtime 1', '--define', '_buildhost buildhost', spec],
+    { env: { ...process.env, SOURCE_DATE_EPOCH: String(p.buildTime) }, stdio: 'pipe' },
+  );
   const dir = path.join(top, 'RPMS', arch);
-  return path.join(dir, readdirSync(dir).find((f) => f.startsWith(`${p.name}-${p.version}-${p.release}.`))!);
+  return path.join(
+    dir,
+    readdirSync(dir).find((f) => f.startsWith(`${p.name}-${p.version}-${p.release}.`))!,
+  );
 }
 
 export interface AdvisorySpec {
@@ -108,10 +124,11 @@ export function buildRepo(spec: RepoSpec, cacheDir: string): string[] {
     }
     mkdirSync(repo, { recursive: true });
     const compress = spec.compress ?? 'gz';
-    execFileSync(which('createrepo_c', 'createrepo-c'), [
-      '--quiet', '--no-database', '--revision', String(spec.revision), '--set-timestamp-to-revision',
-      '--compress-type', compress, '--general-compress-type', compress, repo,
-    ], { stdio: 'pipe' });
+    execFileSync(
+      which('createrepo_c', 'createrepo-c'),
+      ['--quiet', '--no-database', '--revision', String(spec.revision), '--set-timestamp-to-revision', '--compress-type', compress, '--general-compress-type', compress, repo],
+      { stdio: 'pipe' },
+    );
     if (spec.advisories) {
       const ui = path.join(work, 'updateinfo.xml');
       writeFileSync(ui, updateinfoXml(spec.advisories));

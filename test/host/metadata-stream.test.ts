@@ -80,7 +80,7 @@ describe('streamTextFile', () => {
     await expect(readAll(path.join(dir, 'missing'))).rejects.toThrow(/no such file/);
   });
 
-  it('passes the parser\'s own errors through unchanged', async () => {
+  it("passes the parser's own errors through unchanged", async () => {
     const scanner = new PrimaryScanner('p', new Set(['x']));
     const p = put('updates.xml.gz', gzipSync('<updates/>'));
     await expect(streamTextFile(p, (t) => scanner.write(t))).rejects.toThrow(/not a primary.xml/);
@@ -90,7 +90,10 @@ describe('streamTextFile', () => {
     const entry = XML.slice(XML.indexOf('<package'), XML.indexOf('</metadata>'));
     const fillers = Array.from({ length: 60_000 }, (_, i) => entry.replace('kernel-livepatch-x', `filler-${i}`));
     const big = `<metadata>${fillers.join('')}${entry}</metadata>`; // ~13 MB, one wanted package at the end
-    for (const [name, data] of [['big.gz', gzipSync(big)], ['big.zst', compress('zstd', ['-q', '-c'], big)]] as const) {
+    for (const [name, data] of [
+      ['big.gz', gzipSync(big)],
+      ['big.zst', compress('zstd', ['-q', '-c'], big)],
+    ] as const) {
       const p = put(name, data);
       const scanner = new PrimaryScanner(name, new Set(['kernel-livepatch-x']));
       let ticks = 0;

@@ -11,9 +11,10 @@ import type { SysfsPatch } from '../../src/collectors/livepatch.js';
 import { parseKernelRelease, parseOsRelease } from '../../src/parsers/kernel.js';
 import { parseKlpPatches, type KlpPatch } from '../../src/parsers/klp.js';
 import type { RpmPackage } from '../../src/parsers/rpm.js';
-import { derive } from '../../src/scrape/derive.js';
 import { renderMetrics } from '../../src/scrape/render.js';
 import type { Snapshot } from '../../src/scrape/snapshot.js';
+import { liveStatus } from '../../src/status.js';
+import { SYSTEM } from '../../src/systems/index.js';
 import { parseExposition } from '../helpers/exposition.js';
 import { checkMetrics } from '../helpers/promtool.js';
 import { hostileText, mutate } from './arbitraries.js';
@@ -76,16 +77,25 @@ const snapshot: fc.Arbitrary<Snapshot> = fc
     return {
       health: [{ name: 'kernel', success: true, durationSeconds: 0.001, cached: false }],
       commands: { rpm: '/usr/bin/rpm', klp: '/usr/bin/klp' },
-      kernel: { kernel: r.kernel, os: r.os },
+      kernel: { running: r.kernel, os: r.os },
       livepatch: { supported: true, patches: r.patches },
       taint: { value: 32768, livepatch: true },
-      packages: { livepatch: r.livepatch, kernels: r.kernels },
-      klp: { tool: 'klp', status: 'ready', patches: [...klpPatches, { module: r.patches[0]?.name ?? 'x', active: true, rpm: undefined, cves: r.cves, bugs: [], initial: false }], changelog: undefined },
+      packages: { livepatchPackages: r.livepatch, kernelPackages: r.kernels },
+      klp: { tool: 'klp', inTransition: false, patches: [...klpPatches, { module: r.patches[0]?.name ?? 'x', active: true, rpm: undefined, cves: r.cves, bugs: [], initial: false }], changelog: undefined },
       lifecycle: { expiry: { atMs: 1760659200000, source: 'lifecycle' } },
     } satisfies Snapshot;
   });
 
-const OPTS = { nowMs: 1748736000000, cveInfo: true, buildInfo: { version: '0.0.0', revision: 'x', nodejsVersion: 'v20' }, configReloadSuccessful: true, commandRuns: new Map() };
+const OPTS = {
+  nowMs: 1748736000000,
+  cveInfo: true,
+  buildInfo: { version: '0.0.0', revision: 'x', nodejsVersion: 'v20' },
+  configReloadSuccessful: true,
+  commandRuns: new Map(),
+  commandNames: SYSTEM.commands,
+  expirySources: SYSTEM.expirySources,
+};
+const derive = (s: Snapshot) => liveStatus(s, SYSTEM);
 
 const unescape = (v: string) => v.replace(/\\(["\\n])/g, (_m, c: string) => (c === 'n' ? '\n' : c));
 
@@ -97,7 +107,7 @@ describe('hostile label values in the exposition', () => {
         const samples = parseExposition(text); // throws on any malformed line
         const values = new Set<string>();
         for (const key of samples.keys()) for (const m of key.matchAll(/="((?:[^"\\\n]|\\[\\"n])*)"/g)) values.add(unescape(m[1]!));
-        const k = s.kernel!.kernel;
+        const k = s.kernel!.running;
         for (const v of [k.release, k.version, k.revision, k.flavor]) if (!values.has(v)) throw new Error(`kernel label ${JSON.stringify(v)} lost`);
         for (const p of s.livepatch!.patches) if (p.enabled !== undefined && !values.has(p.name)) throw new Error(`patch label ${JSON.stringify(p.name)} lost`);
       }),

@@ -13,17 +13,11 @@ import { addMonthsUtc, parseIsoDate } from '../../src/parsers/date.js';
 import { parseKernelRelease, parseOsRelease, parseProcVersion } from '../../src/parsers/kernel.js';
 import { parseKlpPatches, parseKlpStatus } from '../../src/parsers/klp.js';
 import { findLifecycleEntry, globMatcher, parseLifecycleData, parseZypperLifecycle } from '../../src/parsers/lifecycle.js';
-import {
-  parseKlpChangelog,
-  parseLivepatchPackageName,
-  parseNvra,
-  parseRpmQuery,
-  parseSuseModuleName,
-  rpmVerCmp,
-} from '../../src/parsers/rpm.js';
+import { parseNvra, parseRpmQuery, rpmVerCmp } from '../../src/parsers/rpm.js';
+import { parseKlpChangelog, parseLivepatchPackageName, parseSuseModuleName } from '../../src/systems/suse/names.js';
 import { parseSysfsFlag, parseSysfsInteger } from '../../src/parsers/sysfs.js';
 import { PrimaryScanner, UpdateinfoScanner, parseRepomd, repomdLocation } from '../../src/parsers/rpm-md.js';
-import { escapedAlias, parseRepoFile, parseZyppConf, repoSubPath } from '../../src/parsers/zypp-repos.js';
+import { escapedAlias, parseRepoFile, parseZyppConf, repoSubPath } from '../../src/systems/suse/zypp-repos.js';
 import { parseTainted } from '../../src/parsers/taint.js';
 import { HOSTS } from '../helpers/fixture-host.js';
 import { hostileText, returnsOrTypedError, RUNS } from './arbitraries.js';
@@ -34,7 +28,14 @@ const R = 'sles15sp6-repo-disabled';
 const LP_ALIAS = 'SLE_Module_Live_Patching_15_SP6_x86_64:SLE-Module-Live-Patching15-SP6-Updates';
 const gunzipFixture = (host: string, dir: string, suffix: string) => {
   const d = path.join(HOSTS, host, dir);
-  return gunzipSync(readFileSync(path.join(d, readdirSync(d).find((n) => n.endsWith(suffix))!))).toString('utf8');
+  return gunzipSync(
+    readFileSync(
+      path.join(
+        d,
+        readdirSync(d).find((n) => n.endsWith(suffix))!,
+      ),
+    ),
+  ).toString('utf8');
 };
 const SAMPLES = {
   osrelease: fixture(P, 'root/proc/sys/kernel/osrelease'),
@@ -296,7 +297,12 @@ describe('lifecycle globs', () => {
     const text = fc.string({ unit: fc.constantFrom('a', 'b', '.', '-'), maxLength: 10 });
     fc.assert(
       fc.property(glob, text, (g, t) => {
-        const re = new RegExp(`^${g.replace(/[.+^${}()|[\]\\-]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+        const re = new RegExp(
+          `^${g
+            .replace(/[.+^${}()|[\]\\-]/g, '\\$&')
+            .replace(/\*/g, '.*')
+            .replace(/\?/g, '.')}$`,
+        );
         ok(globMatcher(g).test(t) === re.test(t), () => `${g} vs ${t}`);
       }),
       params,

@@ -24,6 +24,8 @@ interface Host {
   instance: string;
   scenario?: string;
   now?: string;
+  /** Extra exporter flags. */
+  args?: string[];
   alerts: string[];
 }
 
@@ -42,11 +44,23 @@ const FLEET: Host[] = [
     alerts: ['KlpLivePatchTransitionStuck warning', 'KlpLivePatchUpdateNotApplied warning', DRIFT],
   },
   { instance: 'update-not-applied', scenario: 'sles15sp6-update-not-applied', alerts: ['KlpLivePatchUpdateNotApplied warning', DRIFT] },
+  // klp names the upgraded package (4) for the loaded module of patch 3: still patch 3, still not applied.
+  { instance: 'klp-names-upgraded-package', scenario: 'sles15sp6-klp-names-upgraded-package', alerts: ['KlpLivePatchUpdateNotApplied warning', DRIFT] },
   { instance: 'reboot-pending', scenario: 'sles15sp6-newer-kernel-installed', alerts: ['KlpNewerKernelNotBooted info', DRIFT] },
   // Alone on kernel revision 150600.23.38 with its initial patch: nothing to report.
   { instance: 'initial-patch', scenario: 'sles15sp6-initial-patch', alerts: [] },
   // Never subscribed to live patching (unpatched, no live patch package): KlpKernelNotLivePatched must stay quiet.
   { instance: 'never-subscribed', scenario: 'sles15sp6-no-livepatch-installed', alerts: [] },
+  // zypper prints "Now" only because an update is available: not expired (the build-time fallback answers).
+  { instance: 'zypper-update-available', scenario: 'sles15sp6-zypper-update-available', alerts: [DRIFT] },
+  // Its only live patch is disabled and support has ended: both alerts name no enabled live patch; not "update not applied".
+  {
+    instance: 'patch-disabled-expired',
+    scenario: 'sles15sp6-patch-disabled-expired',
+    alerts: ['KlpLivePatchExpired critical', 'KlpKernelNotLivePatched warning'],
+  },
+  // Up, but its livepatch collector fails (sysfs not where configured): live patch state unknown.
+  { instance: 'state-unknown', scenario: 'sles15sp6-patched', args: ['--path.sysfs=/nonexistent-sysfs'], alerts: ['KlpCollectorFailing warning collector=livepatch'] },
   { instance: 'zypp-locked', scenario: 'zypp-locked', alerts: ['KlpCollectorFailing warning collector=lifecycle', DRIFT] },
   // The repositories offer live patch 4 while 3 is installed; another host's Live Patching repository was not refreshed for 42 days.
   { instance: 'update-available', scenario: 'sles15sp6-repo-update-available', alerts: ['KlpLivePatchUpdateAvailable warning', DRIFT] },
@@ -120,7 +134,7 @@ describe('alert rules and dashboards on a real Prometheus scraping klp_exporter 
       FLEET.map(async (h) => {
         const port = await freePort();
         if (h.scenario) {
-          const extra = ['--no-web.disable-exporter-metrics', ...(h.now ? ['--testing.now', h.now] : [])];
+          const extra = ['--no-web.disable-exporter-metrics', ...(h.now ? ['--testing.now', h.now] : []), ...(h.args ?? [])];
           exporters.push(await startProcess(scenarioArgs(loadScenario(h.scenario), extra), port, 30_000));
         }
         return { targets: [`127.0.0.1:${port}`], labels: { instance: h.instance } };
@@ -146,16 +160,11 @@ describe('alert rules and dashboards on a real Prometheus scraping klp_exporter 
 
     const port = await freePort();
     promUrl = `http://127.0.0.1:${port}`;
-    prometheus = spawn(
-      prometheusBin,
-      [
-        `--config.file=${join(tmp, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${join(tmp, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        `--web.external-url=${promUrl}`,
-      ],
-      { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-    );
+    prometheus = spawn(prometheusBin, [`--config.file=${join(tmp, 'prometheus.yml')}`, `--storage.tsdb.path=${join(tmp, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, `--web.external-url=${promUrl}`], {
+      cwd: tmp,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     prometheus.stdout!.on('data', (d: Buffer) => (promLog += d.toString()));
     prometheus.stderr!.on('data', (d: Buffer) => (promLog += d.toString()));
 
@@ -210,11 +219,12 @@ describe('alert rules and dashboards on a real Prometheus scraping klp_exporter 
       expect(runbook_url).toBe(`${config.runbookUrlBase}#${a.labels.alertname.toLowerCase()}`);
       expect(description).not.toMatch(/error|<no value>/i);
       expect(description).toContain(a.labels.instance);
-      // Alerts about a host's live patch name its kernel and its loaded live patch package.
+      // Alerts about a host's live patch name its kernel and its enabled live patch package (none when all are disabled).
       if (a.labels.release) {
         expect(description).toContain(a.labels.release);
         if (/Expir|Transition|NotApplied|Drift|NotBooted/.test(a.labels.alertname)) {
-          expect(description).toMatch(/Loaded live patch(?: packages)?: (kernel-livepatch-6_4_0-150600_23_25-default-|livepatch_)/);
+          if (a.labels.instance === 'patch-disabled-expired') expect(description).toContain('Enabled live patch: none.');
+          else expect(description).toMatch(/Enabled live patch(?: packages)?: (kernel-livepatch-6_4_0-150600_23_25-default-|livepatch_)/);
         }
       }
     }
@@ -228,6 +238,31 @@ describe('alert rules and dashboards on a real Prometheus scraping klp_exporter 
       const expectData = rule.record !== undefined || expectedFiring.some((k) => k.split(' ').slice(1, 3).join(' ') === name);
       expect({ name, hasData: r.data.result.length > 0 }).toEqual({ name, hasData: expectData });
     }
+  });
+
+  test('the fleet dashboard counts what the alerts count, and every host that is up', async () => {
+    const fleet = loadDashboard(`${root}dashboards/${config.dashboards.fleet.file}`);
+    const panelExpr = (title: string) => {
+      const found = dashboardExprs(fleet).filter((e) => e.panel.title === title);
+      expect(found).toHaveLength(1);
+      return substituteGrafanaVars(found[0]!.expr, { job: JOB, instance: '.*' });
+    };
+    const values = async (expr: string) => {
+      const r = (await query(expr)) as ApiResponse<{ result: { metric: Record<string, string>; value: [number, string] }[] }>;
+      expect(r.status).toBe('success');
+      return r.data.result.map((x) => ({ labels: x.metric, value: Number(x.value[1]) }));
+    };
+    // "Update not applied" counts exactly the hosts KlpLivePatchUpdateNotApplied fires for.
+    const notApplied = new Set(FLEET.filter((h) => h.alerts.some((a) => a.startsWith('KlpLivePatchUpdateNotApplied'))).map((h) => h.instance));
+    expect(notApplied.size).toBeGreaterThan(0);
+    expect(await values(panelExpr('Update not applied'))).toEqual([{ labels: {}, value: notApplied.size }]);
+    // "Hosts by live patch state" adds up to the hosts that are up, the one whose state is unknown included.
+    const up = FLEET.filter((h) => h.scenario).length;
+    const byState = await values(panelExpr('Hosts by live patch state'));
+    expect(byState.reduce((sum, x) => sum + x.value, 0)).toBe(up);
+    expect(byState.find((x) => x.labels.state === 'unknown')?.value).toBe(1);
+    const recorded = await values(`state:klp_livepatch_state:sum{job="${JOB}"}`);
+    expect(recorded.reduce((sum, x) => sum + x.value, 0)).toBe(up);
   });
 
   test('every dashboard expression is accepted and returns data', async () => {

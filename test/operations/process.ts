@@ -7,7 +7,7 @@ import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { MAIN } from '../helpers/exporter-process.js';
+import { DIST_MAIN, MAIN } from '../helpers/exporter-process.js';
 import { HOSTS, loadScenario, type Scenario } from '../helpers/fixture-host.js';
 
 export function freePort(): Promise<number> {
@@ -56,14 +56,12 @@ export interface Proc {
 }
 
 export function spawnMain(args: readonly string[]): Proc {
-  if (!existsSync(MAIN)) throw new Error('dist/main.js is missing: run `npm run build` first (npm test does)');
+  if (!existsSync(DIST_MAIN)) throw new Error('dist/main.js is missing: run `npm run build` first (npm test does)');
   const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdout!.resume();
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   return {
     child,
     stderr: () => stderr,

@@ -64,6 +64,10 @@ describe('parseZypperLifecycle', () => {
     [`\nPackage end of support:\n${pkg} 2025-10-17                               \n\n`, { kind: 'date', date: day('2025-10-17') }],
     [`${pkg} 2025-10-17, installed 3-150600.13.9.1, update available 4-150600.13.12.1 2025-10-17\n`, { kind: 'date', date: day('2025-10-17') }],
     [`${pkg} Now                              \n`, { kind: 'ended' }],
+    // "Now" also when an update is available and no end date applies (zypper-lifecycle's solve_package_eol):
+    // not an end of support; the next source answers.
+    [`\nPackage end of support:\n${pkg} Now, installed 3-150600.13.9.1, update available 4-150600.13.12.1 \n\n`, { kind: 'update-available' }],
+    [`${pkg} Now, installed 3-150600.13.9.1, successor available kernel-livepatch-x-1-1 \n`, { kind: 'update-available' }],
     [`${pkg} n/a*\n\n*) See https://www.suse.com/lifecycle for latest information\n`, { kind: 'none', text: 'n/a*' }],
     [`${pkg} -\n`, { kind: 'none', text: '-' }],
   ])('%j', (text, want) => {

@@ -9,7 +9,11 @@ import { HOSTS } from '../helpers/fixture-host.js';
 const LP = 'kernel-livepatch-6_4_0-150600_23_25-default';
 // Real createrepo_c / modifyrepo_c output (test/helpers/repo-fixtures.ts).
 const REPODATA = path.join(HOSTS, 'sles15sp6-repo-update-available/root/var/cache/zypp/raw/SLE_Module_Live_Patching_15_SP6_x86_64:SLE-Module-Live-Patching15-SP6-Updates/repodata');
-const file = (suffix: string) => path.join(REPODATA, readdirSync(REPODATA).find((n) => n.endsWith(suffix))!);
+const file = (suffix: string) =>
+  path.join(
+    REPODATA,
+    readdirSync(REPODATA).find((n) => n.endsWith(suffix))!,
+  );
 const gunzipText = (suffix: string) => gunzipSync(readFileSync(file(suffix))).toString('utf8');
 
 function scanPrimary(text: string, wanted = [LP], chunk = 7): PrimaryScanner {
@@ -27,7 +31,7 @@ function scanUpdateinfo(text: string, wanted = [LP]): UpdateinfoScanner {
 }
 
 describe('parseRepomd', () => {
-  it('reads createrepo_c\'s repomd.xml: revision, and the location of each data type', () => {
+  it("reads createrepo_c's repomd.xml: revision, and the location of each data type", () => {
     const repomd = parseRepomd(readFileSync(path.join(REPODATA, 'repomd.xml'), 'utf8'), 'repomd.xml');
     expect(repomd.revision).toBe('1748520000');
     expect(repomd.data.map((d) => d.type).sort()).toEqual(['filelists', 'other', 'primary', 'updateinfo']);
@@ -36,12 +40,7 @@ describe('parseRepomd', () => {
     expect(repomdLocation(repomd, 'susedata', 'repomd.xml')).toBeUndefined();
   });
 
-  it.each([
-    ['/etc/shadow'],
-    ['repodata/../../../etc/shadow'],
-    ['https://example.com/primary.xml.gz'],
-    ['repodata//x.xml.gz'],
-  ])('refuses a location outside the repository: %j', (href) => {
+  it.each([['/etc/shadow'], ['repodata/../../../etc/shadow'], ['https://example.com/primary.xml.gz'], ['repodata//x.xml.gz']])('refuses a location outside the repository: %j', (href) => {
     const repomd = parseRepomd(`<repomd><data type="primary"><location href="${href}"/></data></repomd>`, 'repomd.xml');
     expect(() => repomdLocation(repomd, 'primary', 'repomd.xml')).toThrow(/primary location outside the repository/);
   });
@@ -64,7 +63,7 @@ describe('parseRepomd', () => {
 });
 
 describe('PrimaryScanner', () => {
-  it('keeps only the wanted names from createrepo_c\'s primary, in any chunking', () => {
+  it("keeps only the wanted names from createrepo_c's primary, in any chunking", () => {
     const text = gunzipText('-primary.xml.gz');
     for (const chunk of [1, 7, 4096, text.length]) {
       const s = scanPrimary(text, [LP], chunk);
@@ -126,9 +125,7 @@ describe('UpdateinfoScanner', () => {
         <pkglist><collection><package name="${LP}" version="5" release="1" arch="x86_64"/></collection></pkglist></update>
     </updates>`;
     const s = scanUpdateinfo(text);
-    expect(s.advisories).toEqual([
-      { id: 'B', severity: 'critical', status: 'retracted', type: 'security', cves: ['CVE-2025-12345'], packages: [{ name: LP, arch: 'x86_64', epoch: '0', version: '5', release: '1' }] },
-    ]);
+    expect(s.advisories).toEqual([{ id: 'B', severity: 'critical', status: 'retracted', type: 'security', cves: ['CVE-2025-12345'], packages: [{ name: LP, arch: 'x86_64', epoch: '0', version: '5', release: '1' }] }]);
   });
 
   it.each([

@@ -2,8 +2,12 @@
 // revalidating, shared refreshes, retry after failure.
 
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import type { CollectorContext } from '../../src/collectors/collector.js';
+import { rpmDbStamp } from '../../src/systems/suse/rpm.js';
+import { resolveHostPaths } from '../../src/host/paths.js';
 import { CachedValue, RETRY_AFTER_FAILURE_MS } from '../../src/scrape/cache.js';
 import { copyScenario, startInProcess, type RunningExporter } from '../helpers/fixture-host.js';
 
@@ -41,7 +45,11 @@ describe('CachedValue', () => {
     let t = 0;
     let fail = false;
     let calls = 0;
-    const cache = new CachedValue<number>(3_600_000, () => 5_000 + t, () => t);
+    const cache = new CachedValue<number>(
+      3_600_000,
+      () => 5_000 + t,
+      () => t,
+    );
     const compute = async () => {
       calls++;
       if (fail) throw new Error('rpm: timed out');
@@ -162,6 +170,39 @@ describe('sharing a collection', () => {
       expect(later.toString()).toContain('klp_livepatch_state{state="patched"} 1');
     } finally {
       rmSync(copy.base, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('RPM database stamp', () => {
+  // What readers touch (locks, shared memory, bdb environment regions) must not change the stamp;
+  // what a package change writes must. Real rpm (sqlite): test/rpm-real.test.ts.
+  it.each([
+    ['bdb (SLE 12)', 'var/lib/rpm', ['Packages', 'Name', '__db.001', '__db.002', '.rpm.lock', '.dbenv.lock'], ['__db.001', '__db.002', '.rpm.lock', '.dbenv.lock'], ['Packages']],
+    ['ndb (SLE 15)', 'usr/lib/sysimage/rpm', ['Packages.db', 'Index.db', '.rpm.lock'], ['.rpm.lock'], ['Packages.db', 'Index.db']],
+    ['sqlite (SLES 16)', 'usr/lib/sysimage/rpm', ['rpmdb.sqlite', 'rpmdb.sqlite-wal', 'rpmdb.sqlite-shm', '.rpm.lock'], ['rpmdb.sqlite-shm', '.rpm.lock'], ['rpmdb.sqlite', 'rpmdb.sqlite-wal']],
+  ])('%s: changes with the content files only', (_name, rel, files, volatile, content) => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'klp-rpmdb-'));
+    try {
+      const dir = path.join(root, rel);
+      mkdirSync(dir, { recursive: true });
+      for (const f of files) writeFileSync(path.join(dir, f), 'x');
+      const ctx = { paths: resolveHostPaths({ rootfs: root, sysfs: '/sys', procfs: '/proc' }) } as CollectorContext;
+      let stamp = rpmDbStamp(ctx);
+      let t = Date.now() + 10_000;
+      for (const f of volatile) {
+        writeFileSync(path.join(dir, f), 'touched by a reader');
+        utimesSync(path.join(dir, f), new Date(t), new Date((t += 1000)));
+        expect(rpmDbStamp(ctx)).toBe(stamp);
+      }
+      for (const f of content) {
+        utimesSync(path.join(dir, f), new Date(t), new Date((t += 1000)));
+        const next = rpmDbStamp(ctx);
+        expect(next).not.toBe(stamp);
+        stamp = next;
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
   });
 });

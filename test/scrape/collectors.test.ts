@@ -1,7 +1,7 @@
 // Collector switches and failure isolation on fixture hosts.
 
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { copyScenario, loadScenario, startInProcess, type RunningExporter } from '../helpers/fixture-host.js';
 
@@ -14,7 +14,13 @@ afterEach(async () => {
   base = undefined;
 });
 const scrape = async (r: RunningExporter) => (await fetch(`${r.url}/metrics`)).text();
-const families = (text: string) => new Set(text.split('\n').filter((l) => l.startsWith('# TYPE ')).map((l) => l.split(' ')[2]));
+const families = (text: string) =>
+  new Set(
+    text
+      .split('\n')
+      .filter((l) => l.startsWith('# TYPE '))
+      .map((l) => l.split(' ')[2]),
+  );
 
 describe('collector switches', () => {
   it('a disabled collector has no series and runs nothing', async () => {
@@ -42,6 +48,21 @@ describe('failure isolation', () => {
     expect(text).toContain('klp_kernel_info{release="6.4.0-150600.23.25-default"');
     expect(families(text).has('klp_os_info')).toBe(false);
     expect(running.logs.join('')).toContain('no os-release file');
+  });
+
+  it('a patch directory whose name is not valid UTF-8 is reported as a problem, never dropped unseen', async () => {
+    const copy = copyScenario('sles15sp6-patched');
+    base = copy.base;
+    const dir = Buffer.concat([Buffer.from(path.join(copy.scenario.root, 'sys/kernel/livepatch/livepatch_')), Buffer.from([0xff, 0xfe]), Buffer.from('_9')]);
+    mkdirSync(dir);
+    writeFileSync(Buffer.concat([dir, Buffer.from('/enabled')]), '1\n');
+    writeFileSync(Buffer.concat([dir, Buffer.from('/transition')]), '0\n');
+    running = await startInProcess(copy.scenario);
+    const text = await scrape(running);
+    expect(text).toContain('klp_scrape_collector_success{collector="livepatch"} 0');
+    // The patches with readable names are still reported.
+    expect(text).toContain('klp_patch_enabled{patch="livepatch_3_150600_13_9_1"} 1');
+    expect(running.logs.join('\n')).toContain('livepatch_\\\\xff\\\\xfe_9');
   });
 
   it('sysfs not mounted where configured is an error, not "unsupported"', async () => {

@@ -6,13 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { buildConfig, parseCommandLine } from '../../src/config/config.js';
 import { Exporter } from '../../src/exporter.js';
 import { createLogger } from '../../src/log.js';
 import { createApp } from '../../src/server/app.js';
 import { freePort } from '../helpers/as-user.js';
 import { startProcess, type ExporterProcess } from '../helpers/exporter-process.js';
-import { GOLDEN_BUILD_INFO, loadScenario, PROJECT, scenarioArgs, startInProcess, type RunningExporter } from '../helpers/fixture-host.js';
+import { GOLDEN_BUILD_INFO, loadScenario, PROJECT, scenarioArgs, scenarioConfig, startInProcess, type RunningExporter } from '../helpers/fixture-host.js';
 
 const s = loadScenario('sles15sp6-patched');
 
@@ -51,8 +50,24 @@ describe('HTTP surface (in process)', () => {
   });
 
   it.each([
-    '/metrics/', '/METRICS', '/Metrics', '/metrics/x', '//metrics', '/-/healthy/', '/-/HEALTHY', '/-/reload', '/index.html', '/favicon.ico',
-    '/package.json', '/dist/main.js', '/src/main.ts', '/../../../etc/passwd', '/%2e%2e/%2e%2e/etc/passwd', '/metrics%00', '/.git/config', '/debug/pprof',
+    '/metrics/',
+    '/METRICS',
+    '/Metrics',
+    '/metrics/x',
+    '//metrics',
+    '/-/healthy/',
+    '/-/HEALTHY',
+    '/-/reload',
+    '/index.html',
+    '/favicon.ico',
+    '/package.json',
+    '/dist/main.js',
+    '/src/main.ts',
+    '/../../../etc/passwd',
+    '/%2e%2e/%2e%2e/etc/passwd',
+    '/metrics%00',
+    '/.git/config',
+    '/debug/pprof',
   ])('%s is 404', async (p) => {
     const res = await raw(r.url, `GET ${p} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
     expect(res).toMatch(/^HTTP\/1\.1 404 /);
@@ -116,11 +131,10 @@ describe('HTTP surface (in process)', () => {
 
 describe('errors never echo internals', () => {
   async function serve(opts: { failScrape?: boolean; reloadError?: string }) {
-    const cmd = parseCommandLine([...scenarioArgs(s), '--web.enable-lifecycle']);
-    const config = buildConfig(new Map(), cmd.settings);
+    const { config, now } = scenarioConfig([...scenarioArgs(s), '--web.enable-lifecycle']);
     const logs: string[] = [];
     const log = createLogger('debug', 'logfmt', (l) => void logs.push(l));
-    const exporter = await Exporter.create(config, log, { buildInfo: GOLDEN_BUILD_INFO });
+    const exporter = await Exporter.create(config, log, { buildInfo: GOLDEN_BUILD_INFO, now });
     if (opts.failScrape) {
       exporter.metricsBody = async () => {
         throw new Error(`ENOENT: no such file, open '${PROJECT}/secret/path'`);

@@ -59,7 +59,7 @@ describe('commands are resolved once, at start-up', () => {
       try {
         symlinkSync(target, klp); // appears after start-up
         const samples = parseExposition(await (await fetch(`${r.url}/metrics`)).text());
-        expect(samples.get('klp_command_available{command="klp"}')).toBe(0);
+        expect(samples.get('klp_exporter_command_available{command="klp"}')).toBe(0);
         expect(samples.has('klp_exporter_command_runs_total{command="klp"}')).toBe(false);
         expect(samples.get('klp_exporter_command_runs_total{command="rpm"}')).toBeGreaterThan(0);
       } finally {
