@@ -1,23 +1,16 @@
-# klp_exporter container image.
+# klp_exporter container image, built offline from the single-file build (no npm, no registry in the build):
 #
-#   podman build --format docker -t klp_exporter .        (docker format keeps the HEALTHCHECK)
+#   npm ci && npm run bundle                                   # build/klp_exporter.mjs (on any build machine)
+#   podman build --format docker -t klp_exporter .             # docker format keeps the HEALTHCHECK
 #   docker build -t klp_exporter .
 #
 # Runtime base: SUSE BCI Node.js, which ships rpm, so `rpm --root /host` can read a SLES host's RPM database.
-# See docs/operations.md for how to run it (host root mounted read-only at /host, --path.rootfs=/host).
+# Which host database formats its rpm reads, and how to run the image (host root mounted read-only at /host,
+# --path.rootfs=/host, SELinux): docs/operations.md ("Container").
 ARG BASE_IMAGE=registry.suse.com/bci/nodejs:22
 
-FROM ${BASE_IMAGE} AS build
-WORKDIR /src
-COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
-COPY tsconfig.json ./
-COPY src ./src
-ARG REVISION=unknown
-# klp_exporter_build_info{revision} comes from a REVISION file beside package.json.
-RUN npm run build && npm prune --omit=dev --no-audit --no-fund && printf '%s\n' "${REVISION}" > REVISION
-
 FROM ${BASE_IMAGE}
+# Labels only: the version and revision the program reports are stamped into the bundle by `npm run bundle`.
 ARG VERSION=dev
 ARG REVISION=unknown
 LABEL org.opencontainers.image.title="klp_exporter" \
@@ -27,15 +20,12 @@ LABEL org.opencontainers.image.title="klp_exporter" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.base.name="registry.suse.com/bci/nodejs:22"
 ENV NODE_ENV=production
-WORKDIR /app
-COPY --from=build /src/package.json /src/REVISION ./
-COPY --from=build /src/node_modules ./node_modules
-COPY --from=build /src/dist ./dist
-COPY packaging/container/healthcheck.mjs ./healthcheck.mjs
+COPY build/klp_exporter.mjs /usr/lib/klp_exporter/klp_exporter.mjs
+COPY packaging/container/healthcheck.mjs /usr/lib/klp_exporter/healthcheck.mjs
 # Numeric non-root user: no passwd entry needed; the host's RPM database and sysfs are world-readable.
 USER 10055:10055
 EXPOSE 10055
-HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 CMD ["node", "/app/healthcheck.mjs"]
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 CMD ["node", "/usr/lib/klp_exporter/healthcheck.mjs"]
 # A small young generation keeps RSS under 80 MiB under sustained scraping (docs/benchmarks.md).
-ENTRYPOINT ["node", "--max-semi-space-size=1", "/app/dist/main.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=1", "/usr/lib/klp_exporter/klp_exporter.mjs"]
 CMD ["--web.listen-address=0.0.0.0:10055"]

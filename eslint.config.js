@@ -5,14 +5,19 @@ import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-export default tseslint.config({ ignores: ['dist/', 'node_modules/', 'coverage/', 'test/fixtures/hosts/'] }, js.configs.recommended, ...tseslint.configs.recommended, {
-  languageOptions: {
-    ecmaVersion: 2022,
-    sourceType: 'module',
-    globals: globals.node,
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'test/fixtures/hosts/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: {
+      ecmaVersion: 2022,
+      sourceType: 'module',
+      globals: globals.node,
+    },
+    rules: {
+      // `_name` marks a parameter kept for its position.
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+    },
   },
-  rules: {
-    // `_name` marks a parameter kept for its position.
-    '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
-  },
-});
+);

@@ -34,10 +34,11 @@ export const config = {
   repositoryStaleDays: 7,
 
   /**
-   * Base of the runbook_url annotation; the anchor is the alert name in lower case.
-   * Point it at wherever you publish docs/runbook.md (for example your Git forge's file view).
+   * Base of the runbook_url annotation, an absolute URL (Alertmanager receivers open it as is); the anchor is
+   * the alert name in lower case. The project's published docs/runbook.md; operators who host their own copy
+   * print the rules with `klp_exporter rules --runbook-url=...` (src/monitoring.ts) instead of editing this.
    */
-  runbookUrlBase: 'docs/runbook.md',
+  runbookUrlBase: 'https://github.com/klp-exporter/klp_exporter/blob/main/docs/runbook.md',
 
   /** Fixed dashboard uids; links between the dashboards use them. */
   dashboards: {

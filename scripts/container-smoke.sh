@@ -3,11 +3,14 @@
 #
 #   1. installs buildah, podman and debootstrap with apt if they are missing (they stay installed);
 #   2. unless an image of that name already exists, makes a stand-in for the base image
-#      registry.suse.com/bci/nodejs:22: a debootstrapped minimal Debian bookworm root with rpm, this machine's
-#      node and npm, and its CA bundle (npm ci needs it behind a TLS-intercepting proxy);
-#   3. builds the repository's Dockerfile with `buildah bud --isolation=chroot --pull=never --format docker`;
+#      registry.suse.com/bci/nodejs:22: a debootstrapped minimal Debian bookworm root with rpm and this
+#      machine's node (the image build itself needs no npm and no network);
+#   3. builds the bundle (scripts/bundle.mjs, with the checkout's revision), then the repository's Dockerfile
+#      with `buildah bud --isolation=chroot --pull=never --format docker`;
 #   4. runs the image's ENTRYPOINT with `buildah run` on a fixture host (test/fixtures mounted read-only),
 #      listening on 127.0.0.1 only, as the image's non-root user, and checks /metrics and the HEALTHCHECK;
+#      then lets the image's rpm meet an RPM database it cannot read (an ndb Packages.db, mounted read-only)
+#      and checks that the packages collector fails and says so instead of reporting no packages;
 #   5. removes everything it created: the process, the working container, the image, the stand-in base
 #      (only if it made it; KEEP_BASE=1 keeps it for the next run) and its temporary directory.
 #
@@ -69,27 +72,17 @@ else
   debootstrap --variant=minbase --include=rpm,ca-certificates bookworm "$WORK/rootfs" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 \
     || { tail -20 "$WORK/debootstrap.log"; die "debootstrap failed"; }
   node_bin=$(readlink -f "$(command -v node)")
-  npm_dir=$(npm root -g 2>/dev/null)/npm
-  [ -f "$npm_dir/bin/npm-cli.js" ] || die "cannot find npm's files (looked in $npm_dir)"
   install -m 0755 "$node_bin" "$WORK/rootfs/usr/bin/node"
-  mkdir -p "$WORK/rootfs/usr/lib/node_modules"
-  cp -a "$npm_dir" "$WORK/rootfs/usr/lib/node_modules/npm"
-  ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$WORK/rootfs/usr/bin/npm"
-  changes=(--change 'CMD ["node"]')
-  if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ]; then
-    mkdir -p "$WORK/rootfs$(dirname "$NODE_EXTRA_CA_CERTS")"
-    cp "$NODE_EXTRA_CA_CERTS" "$WORK/rootfs$NODE_EXTRA_CA_CERTS"
-    changes+=(--change "ENV NODE_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS")
-  fi
-  tar -C "$WORK/rootfs" -c . | podman import "${changes[@]}" - "$BASE" >"$WORK/import.log" 2>&1 \
+  tar -C "$WORK/rootfs" -c . | podman import --change 'CMD ["node"]' - "$BASE" >"$WORK/import.log" 2>&1 \
     || { cat "$WORK/import.log"; die "podman import failed"; }
   rm -rf "$WORK/rootfs"
   made_base=1
-  say "base ready: node $("$node_bin" --version), npm $(node "$npm_dir/bin/npm-cli.js" --version 2>/dev/null)"
+  say "base ready: node $("$node_bin" --version)"
 fi
 
-# 3. build
+# 3. build: the bundle on this machine (needs `npm ci` done), then the image from it, offline
 REVISION=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
+(cd "$REPO" && KLP_REVISION="$REVISION" node scripts/bundle.mjs) || die "the bundle build failed (run npm ci first)"
 say "buildah bud (chroot isolation, no pull, docker format)"
 if ! buildah bud --isolation=chroot --pull=never --format docker \
       --build-arg VERSION=smoke --build-arg REVISION="$REVISION" \
@@ -106,17 +99,17 @@ entrypoint=$(config Entrypoint)
 healthcheck=$(config Healthcheck)
 say "image: user=$user entrypoint=$entrypoint healthcheck=$healthcheck"
 [ -n "$user" ] && [ "${user%%:*}" != 0 ] && [ "${user%%:*}" != root ] || die "image runs as root"
-[ "$entrypoint" = '["node","--max-semi-space-size=1","/app/dist/main.js"]' ] || die "unexpected entrypoint $entrypoint"
+[ "$entrypoint" = '["node","--max-semi-space-size=1","/usr/lib/klp_exporter/klp_exporter.mjs"]' ] || die "unexpected entrypoint $entrypoint"
 
 # 4. run on the fixture host
 ctr=$(buildah from --pull=never "$IMAGE")
 host=/fixtures/hosts/$SCENARIO
-say "rpm in the image: $(buildah run --isolation=chroot "$ctr" -- rpm --version 2>&1)"
+say "rpm in the image: $(buildah run --isolation=chroot "$ctr" -- rpm --version 2>&1), default database backend $(buildah run --isolation=chroot "$ctr" -- rpm --eval '%_db_backend' 2>&1)"
 uid=$(buildah run --isolation=chroot "$ctr" -- node -e 'console.log(process.getuid())')
 [ "$uid" = "${user%%:*}" ] || die "commands in the container run as uid $uid, expected ${user%%:*}"
 say "starting the exporter as $user on 127.0.0.1:$PORT against fixture host $SCENARIO"
 buildah run --isolation=chroot -v "$REPO/test/fixtures:/fixtures:ro" "$ctr" -- \
-  node /app/dist/main.js --web.listen-address="127.0.0.1:$PORT" \
+  node /usr/lib/klp_exporter/klp_exporter.mjs --web.listen-address="127.0.0.1:$PORT" \
   --path.rootfs="$host/root" --exec.path="$host/bin" \
   >"$WORK/run.log" 2>&1 &
 run_pid=$!
@@ -135,8 +128,21 @@ grep -q '^klp_livepatch_state{state="patched"} 1$' <<<"$metrics" || die "/metric
 if grep -q '^klp_scrape_collector_success{collector="[a-z]*"} 0$' <<<"$metrics"; then die "a collector failed in the container"; fi
 grep -q "^klp_exporter_build_info{.*revision=\"$REVISION\"" <<<"$metrics" || die "build_info does not carry revision $REVISION"
 
-buildah run --isolation=chroot --env KLP_HEALTHCHECK_URL="http://127.0.0.1:$PORT/-/healthy" "$ctr" -- node /app/healthcheck.mjs \
+buildah run --isolation=chroot --env KLP_HEALTHCHECK_URL="http://127.0.0.1:$PORT/-/healthy" "$ctr" -- node /usr/lib/klp_exporter/healthcheck.mjs \
   || die "the image's HEALTHCHECK command failed"
 say "HEALTHCHECK command: ok"
 sed 's/^/    log: /' "$WORK/run.log" | head -5
-say "PASS: image built and served klp_livepatch_state from the fixture host"
+
+# A host RPM database the image's rpm cannot read (an ndb Packages.db for a sqlite-only rpm), read-only like the
+# host mount: the packages collector must fail and say why, never report "no live patch installed".
+mkdir -p "$WORK/foreign/usr/lib/sysimage/rpm" "$WORK/foreign/etc"
+head -c 65536 /dev/urandom >"$WORK/foreign/usr/lib/sysimage/rpm/Packages.db"
+cp "$REPO/test/fixtures/hosts/$SCENARIO/root/etc/os-release" "$WORK/foreign/etc/os-release"
+chmod -R a+rX "$WORK/foreign"
+foreign=$(buildah run --isolation=chroot -v "$WORK/foreign:/host:ro" "$ctr" -- sh -c \
+  'node /usr/lib/klp_exporter/klp_exporter.mjs --path.rootfs=/host --textfile.output=/tmp/klp.prom; cat /tmp/klp.prom' 2>&1 || true)
+grep -E 'collector="packages"|packages' <<<"$foreign" | head -6 | sed 's/^/    /'
+grep -q '^klp_scrape_collector_success{collector="packages"} 0$' <<<"$foreign" || die "an unreadable host RPM database did not fail the packages collector"
+grep -qiE 'cannot open Packages database|unable to open .*database' <<<"$foreign" || die "the failure does not say that the RPM database cannot be opened"
+[ "$(ls "$WORK/foreign/usr/lib/sysimage/rpm")" = Packages.db ] || die "rpm wrote into the host's database directory"
+say "PASS: image built offline from the bundle, served the fixture host, failed loudly on an unreadable RPM database"

@@ -1,6 +1,7 @@
 // Version and revision of this build, for klp_exporter_build_info and --version.
 
 import { readFileSync } from 'node:fs';
+import { embeddedBuild } from './embedded.js';
 
 export interface BuildInfo {
   readonly version: string;
@@ -16,8 +17,12 @@ function readOptional(url: URL): string | undefined {
   }
 }
 
-/** package.json's version; the revision from a REVISION file beside it (written by release builds). */
+/**
+ * A single-file build (`npm run bundle`) carries its version and revision inside; the tsc build reads
+ * package.json's version and the revision from a REVISION file beside it (written by release builds).
+ */
 export function readBuildInfo(): BuildInfo {
+  if (embeddedBuild) return { ...embeddedBuild, nodejsVersion: process.version };
   const pkg = readOptional(new URL('../package.json', import.meta.url));
   const version = pkg ? (JSON.parse(pkg) as { version?: string }).version ?? 'unknown' : 'unknown';
   const revision = readOptional(new URL('../REVISION', import.meta.url))?.trim() || 'unknown';

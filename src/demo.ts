@@ -1,22 +1,33 @@
-// `npm run demo`: serve the metrics of a simulated SLES 15 SP6 host (a fixture host: a root tree
-// plus recorded command outputs), so anyone can see realistic output on any machine.
+// `klp_exporter demo` (`npm run demo`): serve the metrics of a simulated SLES 15 SP6 host (a fixture host:
+// a root tree plus recorded command outputs), so anyone can see realistic output on any machine.
 //
 // The fixture is frozen at its own date; the demo copies it to a temporary directory and moves
 // every date in it (lifecycle data, package build and install times) forward by the time since
 // then, so that the demo host is as far from its live patch expiry today as the fixture was.
 //
-// usage: node dist/demo.js [scenario] [exporter flags...]   (default scenario: sles15sp6-patched)
+// usage: klp_exporter demo [scenario] [--demo.fixtures=DIR] [exporter flags...]   (default scenario: sles15sp6-patched)
+//
+// The fixture hosts are the source repository's test/fixtures; packages (the bundle, the RPM, the container)
+// do not ship them, so there the demo says where to get them instead of failing.
 
-import { promises as fs, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, promises as fs, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
+import { embeddedBuild } from './embedded.js';
 import { main } from './main.js';
 
-const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const FIXTURES = path.join(PROJECT, 'test/fixtures');
 const DAY_MS = 86_400_000;
+const DEFAULT_SCENARIO = 'sles15sp6-patched';
+
+/** The checkout's test/fixtures (tsc build, dist/ beside test/); none in the single-file build. */
+function defaultFixtures(): string | undefined {
+  if (embeddedBuild) return undefined;
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../test/fixtures');
+}
+
+export class DemoUnavailable extends Error {}
 
 /** Shift YYYY-MM-DD dates in a lifecycle data file by whole days. */
 function shiftLifecycleDates(text: string, days: number): string {
@@ -39,12 +50,27 @@ async function walk(dir: string, visit: (file: string) => Promise<void>): Promis
   }
 }
 
-async function prepare(scenario: string): Promise<string[]> {
-  const src = path.join(FIXTURES, 'hosts', scenario);
+function checkFixtures(fixtures: string | undefined, scenario: string): string {
+  const howTo =
+    'The demo hosts are the test fixtures of the klp_exporter source repository and are not installed with the package. ' +
+    'Run `npm ci && npm run demo` in a checkout of the repository, or point this program at one: ' +
+    '`klp_exporter demo --demo.fixtures=<checkout>/test/fixtures`.';
+  if (fixtures === undefined || !existsSync(path.join(fixtures, 'hosts'))) {
+    throw new DemoUnavailable(`no demo hosts${fixtures === undefined ? ' in this build' : ` in ${fixtures}`}. ${howTo}`);
+  }
+  if (!/^[\w.-]+$/.test(scenario) || !existsSync(path.join(fixtures, 'hosts', scenario, 'scenario.yaml'))) {
+    const known = readdirSync(path.join(fixtures, 'hosts')).sort().join(', ');
+    throw new DemoUnavailable(`no demo host ${JSON.stringify(scenario)} in ${fixtures}; known: ${known}`);
+  }
+  return fixtures;
+}
+
+async function prepare(fixtures: string, scenario: string): Promise<string[]> {
+  const src = path.join(fixtures, 'hosts', scenario);
   const meta = YAML.parse(readFileSync(path.join(src, 'scenario.yaml'), 'utf8')) as { now: string; args?: string[] };
   const days = Math.floor((Date.now() - Date.parse(meta.now)) / DAY_MS);
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'klp-demo-'));
-  await fs.cp(path.join(FIXTURES, 'bin'), path.join(tmp, 'bin'), { recursive: true });
+  await fs.cp(path.join(fixtures, 'bin'), path.join(tmp, 'bin'), { recursive: true });
   const host = path.join(tmp, 'hosts', scenario);
   await fs.cp(src, host, { recursive: true, verbatimSymlinks: true });
   await walk(host, async (file) => {
@@ -57,17 +83,22 @@ async function prepare(scenario: string): Promise<string[]> {
   return ['--path.rootfs', path.join(host, 'root'), '--exec.path', path.join(host, 'bin'), ...(meta.args ?? [])];
 }
 
-const argv = process.argv.slice(2);
-const scenario = argv[0] !== undefined && !argv[0].startsWith('--') ? argv.shift()! : 'sles15sp6-patched';
-// A flag given on the command line replaces the scenario's own (the exporter rejects a repeated flag).
-const flagName = (arg: string) => arg.replace(/^--(no-)?/, '').split('=')[0];
-const given = new Set(argv.filter((a) => a.startsWith('--')).map(flagName));
-prepare(scenario)
-  .then((args) => main([...args.filter((a, i) => !(a.startsWith('--') ? given.has(flagName(a)) : given.has(flagName(args[i - 1]!)))), ...argv]))
-  .then((code) => {
-    if (code >= 0) process.exit(code);
-  })
-  .catch((err: unknown) => {
-    process.stderr.write(`demo: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  });
+/** Run the demo: serve a fixture host with its dates moved to today. Same exit codes as main(). */
+export async function runDemo(args: readonly string[]): Promise<number> {
+  const argv = [...args];
+  let fixtures = defaultFixtures();
+  const flag = argv.findIndex((a) => a.startsWith('--demo.fixtures='));
+  if (flag >= 0) fixtures = path.resolve(argv.splice(flag, 1)[0]!.slice('--demo.fixtures='.length));
+  const scenario = argv[0] !== undefined && !argv[0].startsWith('-') ? argv.shift()! : DEFAULT_SCENARIO;
+  try {
+    const exporterArgs = await prepare(checkFixtures(fixtures, scenario), scenario);
+    // A flag given on the command line replaces the scenario's own (the exporter rejects a repeated flag).
+    const flagName = (arg: string) => arg.replace(/^--(no-)?/, '').split('=')[0];
+    const given = new Set(argv.filter((a) => a.startsWith('--')).map(flagName));
+    const kept = exporterArgs.filter((a, i) => !(a.startsWith('--') ? given.has(flagName(a)) : given.has(flagName(exporterArgs[i - 1]!))));
+    return await main([...kept, ...argv]);
+  } catch (err) {
+    process.stderr.write(`klp_exporter demo: ${err instanceof Error ? err.message : String(err)}\n`);
+    return err instanceof DemoUnavailable ? 2 : 1;
+  }
+}

@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 // klp_exporter entry point: flags and config → serve /metrics, or write a textfile once, or
-// check the configuration.
+// check the configuration; subcommands print the rules and dashboards or run the demo.
 
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { promises as fs, realpathSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { readBuildInfo } from './build-info.js';
 import { helpText, loadConfig, parseCommandLine, type CommandLine, type Config } from './config/config.js';
 import { describeError } from './errors.js';
 import { Exporter, type ExporterOptions } from './exporter.js';
 import { createLogger, type Logger } from './log.js';
+import { dashboardCommand, rulesCommand, SUBCOMMANDS_HELP, UsageError } from './monitoring.js';
 import { createHandler } from './server/app.js';
 import { createWebServer, loadWebConfig, type WebConfig } from './web/index.js';
 
@@ -99,15 +101,31 @@ async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: W
   process.on('SIGHUP', () => void reload());
 }
 
+/** Subcommands: the first argument, when it is one of these names. */
+async function subcommand(name: string, args: readonly string[]): Promise<number> {
+  try {
+    if (name === 'demo') {
+      const { runDemo } = await import('./demo.js');
+      return await runDemo(args);
+    }
+    process.stdout.write(name === 'rules' ? rulesCommand(args) : dashboardCommand(args));
+    return 0;
+  } catch (err) {
+    process.stderr.write(`klp_exporter ${name}: ${err instanceof UsageError ? err.message : describeError(err)}\n`);
+    return 2;
+  }
+}
+
 /** Run the exporter with `argv`; `opts` lets a caller (tests) give the clock. Resolves with the exit code, or -1 while serving. */
 export async function main(argv: readonly string[], opts: ExporterOptions = {}): Promise<number> {
+  if (argv[0] === 'rules' || argv[0] === 'dashboard' || argv[0] === 'demo') return subcommand(argv[0], argv.slice(1));
   let cmd: CommandLine;
   let config: Config;
   let webConfig: WebConfig | undefined;
   try {
     cmd = parseCommandLine(argv);
     if (cmd.help) {
-      process.stdout.write(helpText());
+      process.stdout.write(helpText() + SUBCOMMANDS_HELP);
       return 0;
     }
     if (cmd.version) {
@@ -149,8 +167,24 @@ export async function main(argv: readonly string[], opts: ExporterOptions = {}):
   return -1; // keep running
 }
 
-const invokedDirectly = process.argv[1] !== undefined && import.meta.url === new URL(`file://${path.resolve(process.argv[1])}`).href;
-if (invokedDirectly) {
+/**
+ * Whether this module is the program node was asked to run. process.argv[1] is the path as invoked: a symlink
+ * (`/usr/bin/klp_exporter`, npm's `node_modules/.bin/klp_exporter`, a global install's bin link) or a relative
+ * path, so both sides are compared as real paths.
+ */
+export function isMainModule(moduleUrl: string, argv1: string | undefined = process.argv[1]): boolean {
+  if (argv1 === undefined) return false;
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return path.resolve(p);
+    }
+  };
+  return real(argv1) === real(fileURLToPath(moduleUrl));
+}
+
+if (isMainModule(import.meta.url)) {
   main(process.argv.slice(2)).then(
     (code) => {
       if (code >= 0) process.exit(code);

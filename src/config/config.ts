@@ -122,6 +122,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   return { settings, configFile, check, help, version };
 }
 
+
 /** Parse the YAML config file text into settings, strictly. */
 export function parseConfigFile(text: string, file: string): Values {
   let doc: unknown;

@@ -4,17 +4,28 @@
 
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { embeddedFiles } from '../embedded.js';
 
-// The worker's code, as a CommonJS script (an eval worker), so it needs no separate file in dist/.
-const WORKER_SOURCE = `
+// The worker's code, as a CommonJS script (an eval worker), so it needs no separate file in dist/. It loads
+// bcryptjs from its path (tsc build: node_modules beside dist/). The single-file build has no node_modules: there
+// the library's CommonJS source, embedded at build time (src/embedded.ts), is put in front of the handler, so the
+// worker script defines bcryptjs itself (module.exports of the eval worker) before it uses it.
+const WORKER_HANDLER = `
 const { parentPort, workerData } = require('node:worker_threads');
-const bcrypt = require(workerData.bcrypt);
+const bcrypt = workerData.bcrypt === undefined ? module.exports : require(workerData.bcrypt);
 parentPort.on('message', ({ id, password, hash }) => {
   let ok = false;
   try { ok = bcrypt.compareSync(password, hash); } catch { ok = false; }
   parentPort.postMessage({ id, ok });
 });
 `;
+
+/** The eval worker's script and data: bcryptjs embedded (single-file build) or required from its path. */
+function workerScript(): { source: string; workerData: { bcrypt?: string } } {
+  const embedded = embeddedFiles['bcryptjs'];
+  if (embedded !== undefined) return { source: `${embedded}\n;${WORKER_HANDLER}`, workerData: {} };
+  return { source: WORKER_HANDLER, workerData: { bcrypt: createRequire(import.meta.url).resolve('bcryptjs') } };
+}
 
 /** How long an idle worker is kept. */
 const IDLE_MS = 10_000;
@@ -38,8 +49,8 @@ export class BcryptWorker {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    const bcrypt = createRequire(import.meta.url).resolve('bcryptjs');
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { bcrypt } });
+    const { source, workerData } = workerScript();
+    const worker = new Worker(source, { eval: true, workerData });
     worker.unref();
     worker.on('message', ({ id, ok }: { id: number; ok: boolean }) => {
       this.waiting.get(id)?.(ok);

@@ -14,14 +14,7 @@ const parseFile = (name: string) => parseConfigFile(readFileSync(file(name), 'ut
 
 describe('durations', () => {
   it.each([
-    ['500ms', 500],
-    ['5s', 5000],
-    ['2m', 120_000],
-    ['6h', 21_600_000],
-    ['1d', 86_400_000],
-    ['1h30m', 5_400_000],
-    ['0', 0],
-    ['1w', 604_800_000],
+    ['500ms', 500], ['5s', 5000], ['2m', 120_000], ['6h', 21_600_000], ['1d', 86_400_000], ['1h30m', 5_400_000], ['0', 0], ['1w', 604_800_000],
   ])('%s', (text, ms) => {
     expect(parseDuration(text)).toBe(ms);
     expect(parseDuration(formatDuration(ms))).toBe(ms);
@@ -70,14 +63,7 @@ describe('config files', () => {
 describe('flags', () => {
   it('parses values, booleans and negations; flags override the file', () => {
     const cmd = parseCommandLine([
-      '--web.listen-address=127.0.0.1:9999',
-      '--exec.timeout',
-      '3s',
-      '--no-collector.klp',
-      '--collector.lifecycle.zypper',
-      '--collector.packages=true',
-      '--config.file',
-      file('partial.good.yml'),
+      '--web.listen-address=127.0.0.1:9999', '--exec.timeout', '3s', '--no-collector.klp', '--collector.lifecycle.zypper', '--collector.packages=true', '--config.file', file('partial.good.yml'),
     ]);
     expect(cmd.configFile).toBe(file('partial.good.yml'));
     const c = buildConfig(parseFile('partial.good.yml'), cmd.settings, 'partial.good.yml');

@@ -22,10 +22,14 @@ export interface ExporterProcess {
   stop(graceMs?: number): Promise<number | null>;
 }
 
-/** Spawn `node dist/main.js <args>` and wait until /-/healthy answers (or fail after `timeoutMs`). */
-export async function startProcess(args: readonly string[], port: number, timeoutMs = 10_000): Promise<ExporterProcess> {
-  if (!existsSync(DIST_MAIN)) throw new Error('dist/main.js is missing: run `npm run build` first (npm test does)');
-  const child = spawn(process.execPath, [MAIN, `--web.listen-address=127.0.0.1:${port}`, ...args], {
+/**
+ * Spawn the built exporter with `args` (or another build of the program, `script`: the bundle, the
+ * installed RPM's) through the test launcher, which freezes the clock, and wait until /-/healthy
+ * answers (or fail after `timeoutMs`).
+ */
+export async function startProcess(args: readonly string[], port: number, timeoutMs = 10_000, script = DIST_MAIN): Promise<ExporterProcess> {
+  if (!existsSync(script)) throw new Error(`${script} is missing: run \`npm run build\` first (npm test does)`);
+  const child = spawn(process.execPath, [MAIN, `--testing.program=${script}`, `--web.listen-address=127.0.0.1:${port}`, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

@@ -16,9 +16,9 @@ import { findLifecycleEntry, globMatcher, parseLifecycleData, parseZypperLifecyc
 import { parseNvra, parseRpmQuery, rpmVerCmp } from '../../src/parsers/rpm.js';
 import { parseKlpChangelog, parseLivepatchPackageName, parseSuseModuleName } from '../../src/systems/suse/names.js';
 import { parseSysfsFlag, parseSysfsInteger } from '../../src/parsers/sysfs.js';
+import { parseTainted } from '../../src/parsers/taint.js';
 import { PrimaryScanner, UpdateinfoScanner, parseRepomd, repomdLocation } from '../../src/parsers/rpm-md.js';
 import { escapedAlias, parseRepoFile, parseZyppConf, repoSubPath } from '../../src/systems/suse/zypp-repos.js';
-import { parseTainted } from '../../src/parsers/taint.js';
 import { HOSTS } from '../helpers/fixture-host.js';
 import { hostileText, returnsOrTypedError, RUNS } from './arbitraries.js';
 
@@ -28,14 +28,7 @@ const R = 'sles15sp6-repo-disabled';
 const LP_ALIAS = 'SLE_Module_Live_Patching_15_SP6_x86_64:SLE-Module-Live-Patching15-SP6-Updates';
 const gunzipFixture = (host: string, dir: string, suffix: string) => {
   const d = path.join(HOSTS, host, dir);
-  return gunzipSync(
-    readFileSync(
-      path.join(
-        d,
-        readdirSync(d).find((n) => n.endsWith(suffix))!,
-      ),
-    ),
-  ).toString('utf8');
+  return gunzipSync(readFileSync(path.join(d, readdirSync(d).find((n) => n.endsWith(suffix))!))).toString('utf8');
 };
 const SAMPLES = {
   osrelease: fixture(P, 'root/proc/sys/kernel/osrelease'),
@@ -297,12 +290,7 @@ describe('lifecycle globs', () => {
     const text = fc.string({ unit: fc.constantFrom('a', 'b', '.', '-'), maxLength: 10 });
     fc.assert(
       fc.property(glob, text, (g, t) => {
-        const re = new RegExp(
-          `^${g
-            .replace(/[.+^${}()|[\]\\-]/g, '\\$&')
-            .replace(/\*/g, '.*')
-            .replace(/\?/g, '.')}$`,
-        );
+        const re = new RegExp(`^${g.replace(/[.+^${}()|[\]\\-]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
         ok(globMatcher(g).test(t) === re.test(t), () => `${g} vs ${t}`);
       }),
       params,

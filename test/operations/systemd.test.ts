@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../packaging/systemd');
-const UNITS = ['klp_exporter.service', 'klp_exporter-textfile.service', 'klp_exporter-textfile.timer'];
+const UNITS = ['prometheus-klp_exporter.service', 'prometheus-klp_exporter-textfile.service', 'prometheus-klp_exporter-textfile.timer'];
 
 function directives(unit: string): Map<string, string[]> {
   const m = new Map<string, string[]>();
@@ -50,7 +50,7 @@ describe('systemd units', () => {
     expect(r.stderr).toContain("Unknown key 'ProtectSystm'");
   });
 
-  it.each(['klp_exporter.service', 'klp_exporter-textfile.service'])('%s runs as the dedicated user with hardening', (unit) => {
+  it.each(['prometheus-klp_exporter.service', 'prometheus-klp_exporter-textfile.service'])('%s runs as the dedicated user with hardening', (unit) => {
     const d = directives(unit);
     expect(d.get('User')).toEqual(['klp_exporter']);
     for (const [k, v] of [
@@ -68,16 +68,16 @@ describe('systemd units', () => {
     expect(d.has('ProcSubset')).toBe(false);
     expect(d.has('MemoryDenyWriteExecute')).toBe(false);
     expect(d.get('EnvironmentFile')?.[0]).toMatch(/^-\/etc\/sysconfig\/prometheus-klp_exporter/);
-    expect(d.get('ExecStart')?.[0]).toMatch(/^\/usr\/bin\/node (--max-semi-space-size=1 )?\/usr\/lib\/klp_exporter\/dist\/main\.js .*\$ARGS$/);
+    expect(d.get('ExecStart')?.[0]).toMatch(/^\/usr\/bin\/node (--max-semi-space-size=1 )?\/usr\/lib\/klp_exporter\/klp_exporter\.mjs .*\$ARGS$/);
   });
 
   it('the daemon restarts on failure; the textfile service writes only its directory', () => {
-    expect(directives('klp_exporter.service').get('Restart')).toEqual(['on-failure']);
-    const t = directives('klp_exporter-textfile.service');
+    expect(directives('prometheus-klp_exporter.service').get('Restart')).toEqual(['on-failure']);
+    const t = directives('prometheus-klp_exporter-textfile.service');
     expect(t.get('Type')).toEqual(['oneshot']);
     expect(t.get('ReadWritePaths')).toEqual(['/var/lib/node_exporter/textfile']);
     expect(t.get('ExecStart')?.[0]).toContain('--textfile.output=/var/lib/node_exporter/textfile/klp.prom');
-    expect(directives('klp_exporter-textfile.timer').get('OnUnitActiveSec')).toEqual(['5min']);
+    expect(directives('prometheus-klp_exporter-textfile.timer').get('OnUnitActiveSec')).toEqual(['5min']);
   });
 
   it('sysconfig file sets ARGS', () => {
