@@ -4,10 +4,22 @@
 // changes; the metadata is read asynchronously (streamed, src/host/metadata-stream.ts), so a
 // refresh never holds up a scrape once there is a value.
 
+import type { Setting } from '../config/settings.js';
 import type { OfferedUpdates } from '../systems/system.js';
 import type { CachedCollector } from './collector.js';
 
 export type RepositoriesData = OfferedUpdates;
+
+const settings: readonly Setting[] = [
+  {
+    flag: 'collector.repositories.zypper',
+    yaml: ['collector', 'repositories', 'zypper'],
+    type: { kind: 'bool' },
+    default: false,
+    help: 'When no repository metadata can be read from the cache, ask `zypper --no-refresh --xmlout search --details` instead (slow; takes the zypp lock as root).',
+  },
+  { flag: 'collector.repositories.zypper-interval', yaml: ['collector', 'repositories', 'zypper_interval'], type: { kind: 'duration' }, default: '6h', help: 'Run that zypper search at most this often.' },
+];
 
 export const repositories: CachedCollector<'repositories', unknown> = {
   kind: 'cached',
@@ -15,6 +27,7 @@ export const repositories: CachedCollector<'repositories', unknown> = {
   help: "newer live patches offered by the enabled repositories (zypper's raw metadata cache), cached until a repository is refreshed",
   enabledByDefault: true,
   requires: ['kernel'],
+  settings,
   inputs: (ctx, { kernel }) => ctx.system.updatesInputs(ctx, kernel!.running),
   collect: (ctx, inputs) => ctx.system.offeredUpdates(ctx, inputs),
 };

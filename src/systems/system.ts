@@ -90,6 +90,8 @@ export interface OfferedUpdates {
   readonly offers: readonly Offer[];
   /** Advisories shipping one of those packages. */
   readonly advisories: readonly Advisory[];
+  /** Where the offers come from: the metadata cache, or the package manager's own search (fallback). */
+  readonly source: 'cache' | 'zypper';
 }
 
 export interface LivePatchSystem {

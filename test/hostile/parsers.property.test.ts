@@ -19,6 +19,7 @@ import { parseSysfsFlag, parseSysfsInteger } from '../../src/parsers/sysfs.js';
 import { parseTainted } from '../../src/parsers/taint.js';
 import { PrimaryScanner, UpdateinfoScanner, parseRepomd, repomdLocation } from '../../src/parsers/rpm-md.js';
 import { escapedAlias, parseRepoFile, parseZyppConf, repoSubPath } from '../../src/systems/suse/zypp-repos.js';
+import { parseZypperSearch } from '../../src/systems/suse/zypper-search.js';
 import { HOSTS } from '../helpers/fixture-host.js';
 import { hostileText, returnsOrTypedError, RUNS } from './arbitraries.js';
 
@@ -26,6 +27,10 @@ const fixture = (host: string, rel: string) => readFileSync(path.join(HOSTS, hos
 const P = 'sles15sp6-patched';
 const R = 'sles15sp6-repo-disabled';
 const LP_ALIAS = 'SLE_Module_Live_Patching_15_SP6_x86_64:SLE-Module-Live-Patching15-SP6-Updates';
+const fixtureFile = (host: string, dir: string, prefix: string) => {
+  const d = path.join(HOSTS, host, dir);
+  return readFileSync(path.join(d, readdirSync(d).find((n) => n.startsWith(prefix))!), 'utf8');
+};
 const gunzipFixture = (host: string, dir: string, suffix: string) => {
   const d = path.join(HOSTS, host, dir);
   return gunzipSync(readFileSync(path.join(d, readdirSync(d).find((n) => n.endsWith(suffix))!))).toString('utf8');
@@ -259,6 +264,18 @@ describe('parsers on hostile input (fast-check, 10,000 runs each)', () => {
         for (const a of us.advisories) {
           ok(a.id !== '' && a.id.length <= 200 && a.packages.every((p) => p.name === PKG), () => JSON.stringify(a));
           for (const c of a.cves) ok(/^CVE-\d{4}-\d{4,}$/.test(c), () => `c = ${JSON.stringify(c)}`);
+        }
+      }),
+      params,
+    );
+  });
+
+  it('zypper --xmlout search output', () => {
+    const sample = fixtureFile('sles15sp6-repo-zypper-fallback', 'cmd', 'zypper_--xmlout_search');
+    fc.assert(
+      fc.property(hostileText(sample), (t) => {
+        for (const h of parse(() => parseZypperSearch(t, new Set([PKG]), 'zypper')) ?? []) {
+          ok(h.pkg.name === PKG && h.repository !== '(System Packages)' && /^\d{1,9}$/.test(h.pkg.epoch), () => JSON.stringify(h));
         }
       }),
       params,

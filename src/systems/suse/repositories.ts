@@ -8,6 +8,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import type { CollectorContext } from '../../collectors/collector.js';
 import { describeError, isNotFound } from '../../errors.js';
+import { CommandError } from '../../host/exec.js';
 import { readHostFile, readOptionalHostFile, statStamp } from '../../host/files.js';
 import { streamTextFile, METADATA_LIMITS, type StreamLimits } from '../../host/metadata-stream.js';
 import { hostView, rootfsPath } from '../../host/paths.js';
@@ -15,6 +16,7 @@ import type { KernelRelease } from '../../parsers/kernel.js';
 import { PrimaryScanner, UpdateinfoScanner, parseRepomd, repomdLocation, type Advisory } from '../../parsers/rpm-md.js';
 import type { OfferedUpdates, Offer, RepositoryState } from '../system.js';
 import { livepatchPackageNamesFor } from './names.js';
+import { parseZypperSearch, type SearchHit } from './zypper-search.js';
 import { DEFAULT_ZYPP_DIRS, escapedAlias, parseRepoFile, parseZyppConf, repoSubPath, type RepoDefinition, type ZyppDirs } from './zypp-repos.js';
 
 export interface RepoConfig {
@@ -129,14 +131,36 @@ export interface UpdatesQuestion {
   readonly config: RepoConfig;
   /** Fingerprint of every enabled repository's repomd.xml. */
   readonly repomd: string;
+  /** The zypper fallback's turn (when enabled): a refresh when a new answer is due. */
+  readonly zypper: number | 'due' | null;
 }
+
+const zypperKey = (names: readonly string[]) => `zypper search ${names.join(' ')}`;
 
 /** What the offered updates depend on, cheap: checked on every scrape, the cache key. */
 export function updatesInputs(ctx: CollectorContext, kernel: KernelRelease): UpdatesQuestion {
   let memo = memos.get(ctx.paths.rootfs);
   if (!memo) memos.set(ctx.paths.rootfs, (memo = new RepoConfigMemo()));
   const config = memo.get(ctx);
-  return { names: livepatchPackageNamesFor(kernel), config, repomd: repositoriesStamp(ctx, config) };
+  const names = livepatchPackageNamesFor(kernel);
+  const { zypper, zypperIntervalMs } = ctx.config.repositories;
+  return { names, config, repomd: repositoriesStamp(ctx, config), zypper: zypper ? ctx.throttleState(zypperKey(names), zypperIntervalMs) : null };
+}
+
+/**
+ * The fallback for hosts whose cache cannot be read (another layout, only solv files): zypper's
+ * own view, `zypper --no-refresh --xmlout search --details --match-exact --type package NAMES`.
+ * Non-root, zypper takes no lock; as root it does, and exit 7 (locked) fails this refresh only.
+ * Exit 104: no package of these names anywhere.
+ */
+async function searchWithZypper(ctx: CollectorContext, names: readonly string[]): Promise<SearchHit[]> {
+  const root = ctx.paths.rootfs === '/' ? [] : ['--root', ctx.paths.rootfs];
+  const args = [...root, '--non-interactive', '--no-refresh', '--xmlout', 'search', '--details', '--match-exact', '--type', 'package', ...names];
+  const r = await ctx.run('zypper', args);
+  if (r.exitCode === 104 && !r.timedOut) return [];
+  if (r.exitCode === 0 && !r.timedOut && !r.truncated) return parseZypperSearch(r.stdout, new Set(names), r.command);
+  if (r.exitCode === 7) throw new CommandError(r, 'the zypp lock is held by another process (exit 7)');
+  throw new CommandError(r);
 }
 
 export async function offeredUpdates(ctx: CollectorContext, question: UpdatesQuestion, limits: StreamLimits = METADATA_LIMITS): Promise<OfferedUpdates> {
@@ -194,5 +218,16 @@ export async function offeredUpdates(ctx: CollectorContext, question: UpdatesQue
       fail(err);
     }
   }
-  return { repositories, read, failed, complete: config.problems.length === 0, offers, advisories };
+  const { zypper, zypperIntervalMs } = ctx.config.repositories;
+  if (zypper && read === 0 && ctx.commands.zypper && wantedNames.length > 0) {
+    // Nothing readable in the cache: zypper's answer (repository names, not aliases; no advisories).
+    try {
+      const t = await ctx.throttled(zypperKey(wantedNames), zypperIntervalMs, () => searchWithZypper(ctx, wantedNames));
+      for (const hit of t.value) offers.push({ pkg: hit.pkg, repository: hit.repository, priority: 99 });
+      return { repositories, read: 1, failed: 0, complete: config.problems.length === 0, offers, advisories, source: 'zypper' };
+    } catch (err) {
+      ctx.problem(`zypper search: ${describeError(err)}`);
+    }
+  }
+  return { repositories, read, failed, complete: config.problems.length === 0, offers, advisories, source: 'cache' };
 }

@@ -42,7 +42,9 @@ export function parseZypperSearch(xml: string, wanted: ReadonlySet<string>, sour
     }
     hits.push({ pkg: { name, arch: String(a.arch ?? ''), epoch: m[1] ?? '0', version: m[2]!, release: m[3]! }, repository: repository.slice(0, 200) });
   });
-  parser.write(xml).close();
+  // In pieces, stopping at the first error (saxes reports every bad character of a flood).
+  for (let i = 0; i < xml.length && !failure; i += 1024) parser.write(xml.slice(i, i + 1024));
+  if (!failure) parser.close();
   if (failure) throw failure;
   if (!sawResult) throw new ParseError(source, 'no <search-result> in the output');
   return hits;
