@@ -85,7 +85,10 @@ const activeByKernel = 'instance:klp_patch_active_version:kernel';
 const fleetMaxByRevision = 'revision:klp_patch_active_version:max';
 /** Hosts with an installed live patch update not applied (value: the installed version); the alert and the fleet panels read it. */
 export const updateNotApplied = 'instance:klp_patch_installed_version:not_applied';
-/** Hosts that are up but report no live patch state (livepatch collector failed, or an unreadable patch attribute). */
+/**
+ * Hosts whose exporter answers (klp_exporter_build_info: the target is up, or its textfile is read) but that report
+ * no live patch state (livepatch collector failed, or an unreadable patch attribute).
+ */
 export const stateUnknown = 'instance:klp_livepatch_state:unknown';
 
 export const recordingRules: RecordingRule[] = [
@@ -96,9 +99,10 @@ export const recordingRules: RecordingRule[] = [
     expr: `${jobMetric('klp_patch_installed_version')} > ${jobMetric('klp_patch_active_version')}\nand\n${jobMetric('klp_patch_active_version')} > 0`,
   },
   {
-    // The one definition of live patch state "unknown": the target is up, but reports no klp_livepatch_state series.
+    // The one definition of live patch state "unknown": the exporter answers (its build info is there), but reports
+    // no klp_livepatch_state series. Not `up`: in textfile mode `up` is node_exporter's, on hosts without klp too.
     record: stateUnknown,
-    expr: `up{${sel}} == 1\nunless on (job, instance)\n${jobMetric('klp_livepatch_state')}`,
+    expr: `count by (job, instance) (${jobMetric('klp_exporter_build_info')})\nunless on (job, instance)\n${jobMetric('klp_livepatch_state')}`,
   },
   {
     // Active live patch version per host, labelled with the running kernel's release and revision.
@@ -116,12 +120,12 @@ export const recordingRules: RecordingRule[] = [
     expr: `count_values by (job, revision) ("active_version", ${jobMetric(activeByKernel)})`,
   },
   {
-    // Number of hosts in each live patch state, and state="unknown" for hosts that are up without a state, so
-    // that the states add up to the hosts that are up; states no host is in are recorded as 0.
+    // Number of hosts in each live patch state, and state="unknown" for hosts whose exporter answers without a state,
+    // so that the states add up to the hosts that report; states no host is in are recorded as 0.
     record: 'state:klp_livepatch_state:sum',
     expr:
       `sum by (job, state) (${jobMetric('klp_livepatch_state')})\nor\n` +
-      `label_replace(\n  count by (job) (${jobMetric(stateUnknown)})\n  or\n  0 * count by (job) (up{${sel}} == 1),\n  "state", "unknown", "", ""\n)`,
+      `label_replace(\n  count by (job) (${jobMetric(stateUnknown)})\n  or\n  0 * count by (job) (${jobMetric('klp_exporter_build_info')}),\n  "state", "unknown", "", ""\n)`,
   },
   // The fleet dashboard's time series panels read the rules below (and the one above): a 7-day range
   // of the same aggregation over the raw series of a large fleet takes seconds or exceeds the query

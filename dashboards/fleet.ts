@@ -185,8 +185,8 @@ export function fleetDashboard() {
       hbars()
         .title('Hosts by live patch state')
         .description(
-          'Number of hosts in each live patch state now: patched, transition, unpatched, unsupported, and unknown: hosts that are up ' +
-            `but report no state (livepatch collector failing; recording rule ${stateUnknown} of alerts/klp.rules.yml). ` +
+          'Number of hosts in each live patch state now: patched, transition, unpatched, unsupported, and unknown: hosts whose ' +
+            `exporter answers but reports no state (livepatch collector failing; recording rule ${stateUnknown} of alerts/klp.rules.yml). ` +
             'The bars add up to the hosts that are up.',
         )
         .datasource(DS)
@@ -204,7 +204,7 @@ export function fleetDashboard() {
     .withPanel(
       timeSeriesPanel()
         .title('Live patch state over time')
-        .description(`Number of hosts in each live patch state over time (unknown: up without a state).${fleetWide('state:klp_livepatch_state:sum')}`)
+        .description(`Number of hosts in each live patch state over time (unknown: the exporter answers without a state).${fleetWide('state:klp_livepatch_state:sum')}`)
         .datasource(DS)
         .unit('short')
         .decimals(0)

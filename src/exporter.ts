@@ -39,6 +39,8 @@ export class Exporter {
   private scraper: Scraper;
   /** Commands started for the life of the process: a counter, so it outlives the scraper a reload replaces. */
   private readonly commandRuns = new Map<string, number>();
+  /** Scrapers replaced by a reload, left to finish what they started. */
+  private readonly retired = new Set<Scraper>();
   /**
    * The encoded text of the last snapshot. Scrapes that arrive while a collection is under way
    * share it (single flight), and they share its rendering too instead of each rendering it again.
@@ -59,7 +61,9 @@ export class Exporter {
 
   static async create(config: Config, log: Logger, opts: ExporterOptions = {}): Promise<Exporter> {
     const system = opts.system ?? SYSTEM;
-    const commands = await resolveCommands(config.exec.path, system.commands);
+    const commands = await resolveCommands(config.exec.path, system.commands, (command, file, reason) =>
+      log.error('refusing to run a command that others could replace; fix its permissions', { command, file, reason }),
+    );
     log.debug('commands found', Object.fromEntries(Object.entries(commands)));
     return new Exporter(config, log, commands, opts.buildInfo ?? readBuildInfo(), system, opts.now ?? Date.now);
   }
@@ -72,11 +76,28 @@ export class Exporter {
     return new Scraper({ config, paths: resolveHostPaths(config.path), commands: this.commands, system: this.system, log: this.log, now: this.now, commandRuns: this.commandRuns });
   }
 
-  /** Take a new configuration (reload). Caches start afresh. */
-  applyConfig(config: Config): void {
-    this.scraper.close();
+  /**
+   * Take a new configuration (reload); returns whether it differs from the one in force. An
+   * unchanged configuration changes nothing. When what the collectors read (paths, commands,
+   * collectors, lifecycle, cache) is unchanged, the scraper and its caches stay; otherwise a new
+   * scraper starts with empty caches, and the old one is not stopped: a refresh under way ends by
+   * itself (its commands have deadlines) instead of failing every scrape that waits for it.
+   */
+  applyConfig(config: Config): boolean {
+    if (JSON.stringify(config) === JSON.stringify(this.cfg)) return false;
+    const scraperInputs = (c: Config) => JSON.stringify([c.path, c.exec, c.collectors, c.lifecycle, c.cache]);
+    if (scraperInputs(config) !== scraperInputs(this.cfg)) {
+      const old = this.scraper;
+      this.retired.add(old);
+      // Nothing it started can still be running after the exec deadline.
+      setTimeout(() => {
+        old.close();
+        this.retired.delete(old);
+      }, this.cfg.exec.timeoutMs + 1000).unref();
+      this.scraper = this.newScraper(config);
+    }
     this.cfg = config;
-    this.scraper = this.newScraper(config);
+    return true;
   }
 
   /** Warm the caches, so that the first scrape does not wait for rpm. */
@@ -113,5 +134,6 @@ export class Exporter {
 
   close(): void {
     this.scraper.close();
+    for (const s of this.retired) s.close();
   }
 }

@@ -12,8 +12,8 @@ import { describeError } from './errors.js';
 import { Exporter, type ExporterOptions } from './exporter.js';
 import { createLogger, type Logger } from './log.js';
 import { dashboardCommand, rulesCommand, SUBCOMMANDS_HELP, UsageError } from './monitoring.js';
-import { createHandler } from './server/app.js';
-import { createWebServer, loadWebConfig, type WebConfig } from './web/index.js';
+import { createApp } from './server/app.js';
+import { createWebServer, LiveWebConfig, loadWebConfig, type WebConfig } from './web/index.js';
 
 /** Write the metrics for node_exporter's textfile collector: temp file + rename, same directory. */
 export async function writeTextfile(exporter: Exporter, file: string): Promise<void> {
@@ -31,12 +31,16 @@ export async function writeTextfile(exporter: Exporter, file: string): Promise<v
 async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: WebConfig | undefined, opts: ExporterOptions): Promise<void> {
   const exporter = await Exporter.create(config, log, opts);
 
-  const reload = async (): Promise<string | undefined> => {
+  const web = new LiveWebConfig(webConfig);
+
+  /** Read the configuration and the web configuration again; both or neither take effect. */
+  const reloadOnce = async (): Promise<string | undefined> => {
     try {
       const next = await loadConfig(cmd);
-      exporter.applyConfig(next);
+      const webChanged = web.reload(next.web.configFile);
+      const changed = exporter.applyConfig(next);
       exporter.configReloadSuccessful = true;
-      log.info('configuration reloaded');
+      log.info(changed || webChanged ? 'configuration reloaded' : 'configuration reloaded, unchanged');
       return undefined;
     } catch (err) {
       exporter.configReloadSuccessful = false;
@@ -44,18 +48,28 @@ async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: W
       return describeError(err);
     }
   };
+  // Reloads coalesce: while one runs, every further request (SIGHUP, POST /-/reload) shares the
+  // single reload that starts after it, so a storm of signals costs two reloads, not hundreds.
+  let running: Promise<string | undefined> | undefined;
+  let queued: Promise<string | undefined> | undefined;
+  const start = () => (running = reloadOnce().finally(() => (running = undefined)));
+  const reload = (): Promise<string | undefined> => {
+    if (queued) return queued;
+    if (!running) return start();
+    queued = running.then(() => {
+      queued = undefined;
+      return start();
+    });
+    return queued;
+  };
 
-  const app = createHandler({ exporter, log, reload });
+  const app = createApp({ exporter, log, reload });
   // --web.config.file: TLS, client certificates, basic auth (all paths but /-/healthy) and headers; see src/web/.
-  // maxConnections: room for a burst of 1,000 concurrent scrapes (issue 6); createWebServer's
-  // default of 256 reset the 257th connection without an answer. Node raises the file descriptor
-  // soft limit to the hard one at start-up, so this leaves plenty for files and pipes.
+  // The connection limit follows the open files limit (src/web/connections.ts).
   // One server per --web.listen-address (the flag may be repeated, as with exporter-toolkit), all serving the same app.
-  const servers = config.web.listenAddresses.map(() => {
-    const server = createWebServer(app, webConfig, { requestTimeoutMs: 60_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 30_000, maxConnections: 1024 });
-    server.maxHeadersCount = 100;
-    return server;
-  });
+  const servers = config.web.listenAddresses.map(() =>
+    createWebServer(app, web, { requestTimeoutMs: 60_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 30_000, maxHeadersCount: 100, log }),
+  );
   try {
     await Promise.all(
       servers.map(
@@ -134,7 +148,7 @@ export async function main(argv: readonly string[], opts: ExporterOptions = {}):
       return 0;
     }
     config = await loadConfig(cmd);
-    // The web config file is read once, at start-up (and checked by --config.check); errors name file and key.
+    // The web config file is read at start-up (and checked by --config.check) and again on reload; errors name file and key.
     if (config.web.configFile !== undefined && !config.textfileOutput) webConfig = loadWebConfig(config.web.configFile);
   } catch (err) {
     process.stderr.write(`klp_exporter: ${describeError(err)}\n`);

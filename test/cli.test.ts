@@ -108,7 +108,7 @@ describe('one-shot modes', () => {
     writeFileSync(bad, 'exec:\n  timout: 2s\n');
     const nok = run(['--config.file', bad, '--config.check']);
     expect(nok.status).toBe(2);
-    expect(nok.stderr).toBe(`klp_exporter: ${bad}: unknown key exec.timout\n`);
+    expect(nok.stderr).toBe(`klp_exporter: ${bad}:2: unknown key exec.timout\n`);
   });
 
   it('--textfile.output writes the metrics atomically and exits 0', () => {

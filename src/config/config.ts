@@ -4,11 +4,11 @@
 
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import YAML from 'yaml';
+import YAML, { isAlias, isMap, isNode, isScalar, LineCounter } from 'yaml';
 import { ConfigError } from '../errors.js';
 import type { LogFormat, LogLevel } from '../log.js';
 import { parseDuration } from './duration.js';
-import { yamlShapeProblem } from './yaml-shape.js';
+import { boundedValue, safeKey, yamlErrorText, yamlShapeProblem } from './yaml-shape.js';
 import { COLLECTOR_NAMES, type CollectorName } from '../collectors/index.js';
 import { COMMAND_FLAGS, SETTINGS, type Setting } from './settings.js';
 
@@ -79,7 +79,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       help = true;
       continue;
     }
-    if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument ${JSON.stringify(arg)}`);
+    if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument ${boundedValue(arg)}`);
     const eq = arg.indexOf('=');
     let name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
     const inline: string | undefined = eq === -1 ? undefined : arg.slice(eq + 1);
@@ -100,7 +100,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       let on = !negated;
       if (inline !== undefined) {
         if (negated) throw new ConfigError(`flag --no-${name} takes no value`);
-        if (!['true', 'false'].includes(inline)) throw new ConfigError(`flag --${name}: expected true or false, got ${JSON.stringify(inline)}`);
+        if (!['true', 'false'].includes(inline)) throw new ConfigError(`flag --${name}: expected true or false, got ${boundedValue(inline)}`);
         on = inline === 'true';
       }
       once(name);
@@ -110,12 +110,12 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       else settings.set(name, on);
       continue;
     }
-    if (negated) throw new ConfigError(`unknown flag --no-${name}`);
+    if (negated) throw new ConfigError(`unknown flag --no-${name.slice(0, 64)}`);
     if (setting?.type.kind === 'listen-addresses') {
       settings.set(name, [...((settings.get(name) as readonly string[] | undefined) ?? []), takeValue()]);
       continue;
     }
-    if (name !== 'config.file' && !setting) throw new ConfigError(`unknown flag --${name}`);
+    if (name !== 'config.file' && !setting) throw new ConfigError(`unknown flag --${name.slice(0, 64)}`);
     once(name);
     if (name === 'config.file') configFile = takeValue();
     else settings.set(name, takeValue());
@@ -124,42 +124,68 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
 }
 
 
-/** Parse the YAML config file text into settings, strictly. */
+/** The line each setting came from, for the values parseConfigFile returned (messages of buildConfig). */
+const LINES = new WeakMap<Values, Map<string, number>>();
+
+/**
+ * Parse the YAML config file text into settings, strictly. Messages name the file, the line and
+ * the key; a key is named only when it looks like a setting name, and a value only cut short.
+ */
 export function parseConfigFile(text: string, file: string): Values {
-  let doc: unknown;
   const shapeProblem = yamlShapeProblem(text);
   if (shapeProblem) throw new ConfigError(`${file}: ${shapeProblem}`);
-  try {
-    const parsed = YAML.parseDocument(text, { uniqueKeys: true });
-    if (parsed.errors.length > 0) throw parsed.errors[0];
-    doc = parsed.toJS({ maxAliasCount: 100 });
-  } catch (err) {
-    throw new ConfigError(`${file}: invalid YAML: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
-  }
+  const lineCounter = new LineCounter();
+  const doc = YAML.parseDocument(text, { uniqueKeys: true, lineCounter });
+  if (doc.errors.length > 0) throw new ConfigError(`${file}: ${yamlErrorText(doc.errors[0]!)}`);
+  const lineOf = (node: unknown): number | undefined => {
+    const offset = isNode(node) ? node.range?.[0] : undefined;
+    return offset === undefined ? undefined : lineCounter.linePos(offset).line;
+  };
+  const at = (node: unknown) => {
+    const line = lineOf(node);
+    return line === undefined ? file : `${file}:${line}`;
+  };
   const values: Values = new Map();
-  if (doc === null || doc === undefined) return values;
-  const walk = (node: unknown, at: string[]) => {
-    const where = at.join('.');
-    if (typeof node !== 'object' || node === null || Array.isArray(node)) {
-      throw new ConfigError(`${file}: ${where || 'top level'}: expected a mapping`);
-    }
-    for (const [key, child] of Object.entries(node)) {
-      const keyPath = [...at, key];
-      const exact = SETTINGS.find((s) => sameKey(s.yaml, keyPath));
+  const lines = new Map<string, number>();
+  LINES.set(values, lines);
+  const walk = (node: unknown, at0: unknown, keyPath: string[]) => {
+    const where = keyPath.map(safeKey).join('.');
+    const n = isAlias(node) ? node.resolve(doc) : node;
+    if (isAlias(node) && n === undefined) throw new ConfigError(`${at(node)}: ${where || 'top level'}: unresolved alias`);
+    if (keyPath.length === 0 && (n === null || n === undefined || (isScalar(n) && n.value === null))) return;
+    if (!isMap(n)) throw new ConfigError(`${at(n ?? at0)}: ${where || 'top level'}: expected a mapping`);
+    for (const pair of n.items) {
+      const key = isScalar(pair.key) ? pair.key.value : undefined;
+      if (typeof key !== 'string') throw new ConfigError(`${at(pair.key)}: ${where || 'top level'}: keys must be strings`);
+      const child = pair.value;
+      const childPath = [...keyPath, key];
+      const exact = SETTINGS.find((s) => sameKey(s.yaml, childPath));
       // collector.<name>: true|false is short for collector.<name>.enabled
-      const shorthand = SETTINGS.find((s) => sameKey(s.yaml, [...keyPath, 'enabled']));
+      const shorthand = SETTINGS.find((s) => sameKey(s.yaml, [...childPath, 'enabled']));
+      const toJS = (): unknown => {
+        try {
+          return isNode(child) ? child.toJS(doc, { maxAliasCount: 100 }) : child;
+        } catch {
+          // The library's message names the alias: not repeated.
+          throw new ConfigError(`${at(child)}: ${childPath.map(safeKey).join('.')}: unresolved alias or too many aliases`);
+        }
+      };
+      const value = exact || shorthand ? toJS() : undefined;
+      const line = lineOf(child) ?? lineOf(pair.key);
       if (exact) {
-        values.set(exact.flag, fromYaml(child, exact, file, keyPath.join('.')));
-      } else if (shorthand && typeof child === 'boolean') {
-        values.set(shorthand.flag, child);
-      } else if (SETTINGS.some((s) => s.yaml.length > keyPath.length && sameKey(s.yaml.slice(0, keyPath.length), keyPath))) {
-        walk(child, keyPath);
+        values.set(exact.flag, fromYaml(value, exact, at(child ?? pair.key), childPath.join('.')));
+        if (line !== undefined) lines.set(exact.flag, line);
+      } else if (shorthand && typeof value === 'boolean') {
+        values.set(shorthand.flag, value);
+        if (line !== undefined) lines.set(shorthand.flag, line);
+      } else if (SETTINGS.some((s) => s.yaml.length > childPath.length && sameKey(s.yaml.slice(0, childPath.length), childPath))) {
+        walk(child, pair.key, childPath);
       } else {
-        throw new ConfigError(`${file}: unknown key ${keyPath.join('.')}`);
+        throw new ConfigError(`${at(pair.key)}: unknown key ${childPath.map(safeKey).join('.')}`);
       }
     }
   };
-  walk(doc, []);
+  walk(doc.contents, undefined, []);
   return values;
 }
 
@@ -202,7 +228,9 @@ export function buildConfig(fileValues: Values, flagValues: Values, file?: strin
     const fromFile = fileValues.get(flag);
     const raw = fromFlag ?? fromFile ?? s.default;
     if (raw === undefined) return undefined;
-    const where = fromFlag !== undefined ? `flag --${flag}` : fromFile !== undefined ? `${file ?? 'config file'}: ${s.yaml.join('.')}` : `default of --${flag}`;
+    const line = LINES.get(fileValues)?.get(flag);
+    const inFile = `${file ?? 'config file'}${line === undefined ? '' : `:${line}`}`;
+    const where = fromFlag !== undefined ? `flag --${flag}` : fromFile !== undefined ? `${inFile}: ${s.yaml.join('.')}` : `default of --${flag}`;
     return check(raw, s, where);
   };
   const str = (f: string) => get(f) as string;
@@ -213,7 +241,7 @@ export function buildConfig(fileValues: Values, flagValues: Values, file?: strin
   const collectors = Object.fromEntries(COLLECTOR_NAMES.map((n) => [n, bool(`collector.${n}`)])) as Record<CollectorName, boolean>;
   const telemetryPath = str('web.telemetry-path');
   if (!telemetryPath.startsWith('/') || ['/', '/-/healthy', '/-/reload'].includes(telemetryPath)) {
-    throw new ConfigError(`web.telemetry-path: must start with "/" and not be "/", "/-/healthy" or "/-/reload", got ${JSON.stringify(telemetryPath)}`);
+    throw new ConfigError(`web.telemetry-path: must start with "/" and not be "/", "/-/healthy" or "/-/reload", got ${boundedValue(telemetryPath)}`);
   }
 
   const configDir = file ? path.dirname(path.resolve(file)) : process.cwd();
@@ -272,17 +300,17 @@ function check(raw: Value, s: Setting, where: string): Value | ListenAddress[] {
       return raw;
     case 'duration': {
       const ms = typeof raw === 'string' ? parseDuration(raw) : undefined;
-      if (ms === undefined) throw new ConfigError(`${where}: not a duration (like 500ms, 5s, 2m, 6h): ${JSON.stringify(raw)}`);
+      if (ms === undefined) throw new ConfigError(`${where}: not a duration (like 500ms, 5s, 2m, 6h): ${boundedValue(raw)}`);
       if (s.flag === 'exec.timeout' && ms < 100) throw new ConfigError(`${where}: must be at least 100ms`);
       return ms;
     }
     case 'int': {
       const n = typeof raw === 'number' ? raw : /^-?\d+$/.test(String(raw)) ? Number(raw) : NaN;
-      if (!Number.isInteger(n) || n < t.min || n > t.max) throw new ConfigError(`${where}: expected a whole number from ${t.min} to ${t.max}, got ${JSON.stringify(raw)}`);
+      if (!Number.isInteger(n) || n < t.min || n > t.max) throw new ConfigError(`${where}: expected a whole number from ${t.min} to ${t.max}, got ${boundedValue(raw)}`);
       return n;
     }
     case 'enum':
-      if (typeof raw !== 'string' || !t.values.includes(raw)) throw new ConfigError(`${where}: expected one of ${t.values.join(', ')}, got ${JSON.stringify(raw)}`);
+      if (typeof raw !== 'string' || !t.values.includes(raw)) throw new ConfigError(`${where}: expected one of ${t.values.join(', ')}, got ${boundedValue(raw)}`);
       return raw;
     case 'string':
     case 'path':

@@ -39,3 +39,33 @@ export function yamlShapeProblem(text: string): string | undefined {
   }
   return undefined;
 }
+
+// Error messages about a config file name the file, the line and the key, and never echo what a
+// file holds unexpectedly: pointed at /etc/shadow or a private key by mistake (or by someone
+// who may set the flag but not read the file), the exporter must not print it.
+
+/** Longest user value an error message repeats. */
+export const MAX_ECHOED_VALUE = 40;
+
+/** A user's value, quoted and cut to MAX_ECHOED_VALUE characters. */
+export function boundedValue(value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  const text = String(value);
+  return text.length > MAX_ECHOED_VALUE ? `${JSON.stringify(text.slice(0, MAX_ECHOED_VALUE))}…` : JSON.stringify(text);
+}
+
+/** A key from the file as an error may name it: only when it looks like a setting name. */
+export function safeKey(key: string): string {
+  return /^[A-Za-z0-9_.\-[\]]{1,64}$/.test(key) ? key : '(a key that is not a setting name)';
+}
+
+/**
+ * The yaml library's error, without the text it quotes: the first line of its message up to
+ * " at line", without anything after a ": " (an alias or tag name from the file), then the position.
+ */
+export function yamlErrorText(err: { message: string; linePos?: [{ line: number; col: number }, ...unknown[]] }): string {
+  const first = err.message.split('\n')[0]!;
+  const problem = first.split(' at line ')[0]!.split(': ')[0]!.replace(/:$/, '').slice(0, 120);
+  const pos = err.linePos?.[0];
+  return `invalid YAML: ${problem}${pos ? ` at line ${pos.line}, column ${pos.col}` : ''}`;
+}

@@ -5,6 +5,7 @@
 
 import { execa } from 'execa';
 import { ExporterError } from '../errors.js';
+import type { Logger } from '../log.js';
 
 export interface ExecOptions {
   /** Deadline for the command, in milliseconds. */
@@ -13,6 +14,8 @@ export interface ExecOptions {
   readonly maxOutputBytes: number;
   /** Aborted when the caller gives up (e.g. the exporter shuts down). */
   readonly signal?: AbortSignal;
+  /** Where to say that a command's output pipe outlived it (see EXIT_GRACE_MS). */
+  readonly log?: Logger;
 }
 
 export interface CommandResult {
@@ -28,6 +31,11 @@ export interface CommandResult {
   /** The command could not be started at all (missing, not executable). */
   readonly spawnError: string | undefined;
   readonly durationMs: number;
+  /**
+   * The command exited but a process it started (in its own session) kept the output pipe open:
+   * the result holds what was printed until EXIT_GRACE_MS after the exit.
+   */
+  readonly outputPipeHeld?: boolean;
 }
 
 /** A command that did not succeed in the way its caller needs. */
@@ -42,6 +50,11 @@ export class CommandError extends ExporterError {
 const STDERR_LIMIT = 64 * 1024;
 /** Extra time after the deadline for a killed command's pipes to close before we stop waiting. */
 const KILL_GRACE_MS = 1000;
+/**
+ * After the command itself has exited, how long its output pipes may stay open (a daemon it
+ * started with setsid holds them) before we stop reading and use what it printed.
+ */
+export const EXIT_GRACE_MS = 250;
 
 /** One line saying how a command ended. */
 export function summarize(r: CommandResult): string {
@@ -102,9 +115,23 @@ export async function runCommand(
   const hardStop = new Promise<'hard'>((resolve) => {
     graceTimer = setTimeout(() => resolve('hard'), opts.timeoutMs + KILL_GRACE_MS);
   });
+  // The command exited, but its pipes may be held by a process that escaped its group: stop
+  // reading them shortly after, and keep what was printed (execa resolves with it).
+  let pipeHeld = false;
+  let exitTimer: NodeJS.Timeout | undefined;
+  sub.once('exit', () => {
+    exitTimer = setTimeout(() => {
+      pipeHeld = true;
+      // What is left of its process group goes; a process in a session of its own stays.
+      killGroup();
+      sub.stdout?.destroy();
+      sub.stderr?.destroy();
+    }, EXIT_GRACE_MS);
+  });
   const settled = await Promise.race([sub, hardStop]);
   clearTimeout(deadline);
   clearTimeout(graceTimer);
+  clearTimeout(exitTimer);
   opts.signal?.removeEventListener('abort', expire);
   const durationMs = Math.round(performance.now() - started);
   if (settled === 'hard') {
@@ -117,6 +144,9 @@ export async function runCommand(
   // A truncated command may have left children behind in its group.
   if (r.isMaxBuffer) killGroup();
   const spawnError = r.exitCode === undefined && !r.signal && !timedOut && !r.isMaxBuffer ? (r.code ?? r.shortMessage ?? 'unknown error') : undefined;
+  if (pipeHeld) {
+    opts.log?.warn('command exited but a process it started kept its output open; using the output it printed', { command, grace_ms: EXIT_GRACE_MS });
+  }
   return {
     command,
     exitCode: r.exitCode,
@@ -127,6 +157,7 @@ export async function runCommand(
     truncated: r.isMaxBuffer,
     spawnError,
     durationMs,
+    ...(pipeHeld ? { outputPipeHeld: true } : {}),
   };
 }
 

@@ -26,30 +26,52 @@ export interface LifecycleEntry {
 
 export interface LifecycleData {
   readonly entries: LifecycleEntry[];
-  /** Lines that could not be used, with the reason. */
+  /** The first MAX_PROBLEMS lines that could not be used, with the reason. */
   readonly problems: string[];
+  /** How many lines could not be used (problems holds only the first few). */
+  readonly problemCount: number;
 }
 
 const MAX_LINE = 4096;
+/** Problems kept per file: a file of two million bad lines costs a count, not two million messages. */
+export const MAX_PROBLEMS = 5;
 
-export function parseLifecycleData(text: string, source: string): LifecycleData {
+/** Parse a data file, or a run of its lines starting at line `firstLine`. */
+export function parseLifecycleData(text: string, source: string, firstLine = 1): LifecycleData {
   const entries: LifecycleEntry[] = [];
   const problems: string[] = [];
-  text.split('\n').forEach((raw, i) => {
-    const line = raw.replace(/\r$/, '').trim();
+  let problemCount = 0;
+  const kept = {
+    push(message: () => string): void {
+      if (problemCount++ < MAX_PROBLEMS) problems.push(message());
+    },
+  };
+  // Line by line with indexOf, not split(): a 4 MiB file of two million short lines must not
+  // become two million strings at once (RSS) nor stall the event loop for long.
+  for (let start = 0, i = firstLine - 1; start <= text.length; i++) {
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = text.length;
+    const raw = text.slice(start, end);
+    start = end + 1;
+    parseLine(raw, i);
+  }
+  function parseLine(raw: string, i: number): void {
+    const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
-    const where = `${source}:${i + 1}`;
-    if (line.length > MAX_LINE) return void problems.push(`${where}: line longer than ${MAX_LINE} characters`);
-    const fields = splitCsv(line);
-    if (!fields || fields.length < 3) return void problems.push(`${where}: expected name,version,date[,successor]`);
+    // Built only for the few problems that are kept.
+    const where = (): string => `${source}:${i + 1}`;
+    if (line.length > MAX_LINE) return void kept.push(() => `${where()}: line longer than ${MAX_LINE} characters`);
+    const second = line.indexOf(',', line.indexOf(',') + 1);
+    const fields = second > 0 ? splitCsv(line) : undefined;
+    if (!fields || fields.length < 3) return void kept.push(() => `${where()}: expected name,version,date[,successor]`);
     const [nameText, versionText, dateText] = fields.map((f) => f.trim()) as [string, string, string];
-    if (nameText === '') return void problems.push(`${where}: empty name`);
+    if (nameText === '') return void kept.push(() => `${where()}: empty name`);
     let name: string | Matcher;
     if (nameText.length >= 2 && nameText.startsWith('/') && nameText.endsWith('/')) {
       try {
         name = new RegExp(nameText.slice(1, -1));
       } catch {
-        return void problems.push(`${where}: invalid regular expression ${nameText}`);
+        return void kept.push(() => `${where()}: invalid regular expression ${JSON.stringify(nameText.slice(0, 40))}`);
       }
     } else {
       name = nameText.includes('*') || nameText.includes('?') ? globMatcher(nameText) : nameText;
@@ -57,13 +79,13 @@ export function parseLifecycleData(text: string, source: string): LifecycleData 
     let date: number | undefined;
     if (dateText !== '') {
       date = parseIsoDate(dateText);
-      if (date === undefined) return void problems.push(`${where}: invalid date ${JSON.stringify(dateText.slice(0, 40))}`);
+      if (date === undefined) return void kept.push(() => `${where()}: invalid date ${JSON.stringify(dateText.slice(0, 40))}`);
     } else if ((fields[3] ?? '').trim() === '') {
-      return void problems.push(`${where}: no date and no successor`);
+      return void kept.push(() => `${where()}: no date and no successor`);
     }
     entries.push({ name, version: globMatcher(versionText === '' ? '*' : versionText), date, line: i + 1, source });
-  });
-  return { entries, problems };
+  }
+  return { entries, problems, problemCount };
 }
 
 /** The entry that applies to a package (last match wins across the given entries), if any. */

@@ -109,6 +109,7 @@ export class Scraper {
           timeoutMs: config.exec.timeoutMs,
           maxOutputBytes: config.exec.maxOutputBytes,
           signal: this.abort.signal,
+          log: clog,
         });
       },
     };

@@ -1,14 +1,9 @@
 // The HTTP interface: "/" (landing page), "/-/healthy", the telemetry path, and, when enabled,
 // POST "/-/reload". Only GET and HEAD elsewhere; everything else is 404 or 405. Never listens
 // by itself (see main.ts), so tests can drive it directly. Basic auth and TLS wrap the whole
-// handler in src/web/ (createWebServer).
-//
-// createHandler() is what the server runs: a plain GET or HEAD of exactly the telemetry path
-// (no body) is answered without going through express's router, which
-// otherwise costs more than the scrape itself; everything else goes to the express app. Both
-// paths answer the same status, headers and body (see test/server-fast-path.test.ts).
+// handler in src/web/ (createWebServer). express is the one place that defines the routes.
 
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { readBuildInfo } from '../build-info.js';
 import type { Exporter } from '../exporter.js';
@@ -42,31 +37,22 @@ export function scrapeTimeoutMs(req: IncomingMessage, configuredMs: number, offs
 
 const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-/** Answer with a plain-text body (what express's res.type('text/plain').send(text) sends). */
-function sendText(req: IncomingMessage, res: ServerResponse, status: number, contentType: string, text: string | Buffer, extra?: Record<string, string>): void {
-  res.statusCode = status;
-  if (extra) for (const [k, v] of Object.entries(extra)) res.setHeader(k, v);
-  res.setHeader('Content-Type', contentType);
-  res.setHeader('Content-Length', Buffer.byteLength(text));
-  res.end(req.method === 'HEAD' ? undefined : text);
-}
-
-/** The telemetry endpoint: one scrape, shared by the express route and the fast path. */
-function metricsHandler(exporter: Exporter, log: Logger): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+/** The telemetry endpoint: one scrape, at most --web.max-requests at a time. */
+function metricsHandler(exporter: Exporter, log: Logger): (req: Request, res: Response) => Promise<void> {
   let inflight = 0;
   return async (req, res) => {
     const cfg = exporter.config;
     if (cfg.web.maxRequests > 0 && inflight >= cfg.web.maxRequests) {
-      sendText(req, res, 503, 'text/plain; charset=utf-8', 'Too many concurrent scrapes\n');
+      res.status(503).type('text/plain').send('Too many concurrent scrapes\n');
       return;
     }
     inflight++;
     try {
-      const text = await exporter.metricsBody(scrapeTimeoutMs(req, cfg.scrape.timeoutMs, cfg.scrape.timeoutOffsetMs));
-      sendText(req, res, 200, METRICS_CONTENT_TYPE, text, { 'Cache-Control': 'no-store' });
+      const body = await exporter.metricsBody(scrapeTimeoutMs(req, cfg.scrape.timeoutMs, cfg.scrape.timeoutOffsetMs));
+      res.set({ 'Content-Type': METRICS_CONTENT_TYPE, 'Cache-Control': 'no-store' }).send(body);
     } catch (err) {
       log.error('scrape failed', { err: err instanceof Error ? err.message : String(err) });
-      sendText(req, res, 500, 'text/plain; charset=utf-8', 'An error occurred while collecting metrics; see the exporter log.\n');
+      res.status(500).type('text/plain').send('An error occurred while collecting metrics; see the exporter log.\n');
     } finally {
       inflight--;
     }
@@ -74,36 +60,6 @@ function metricsHandler(exporter: Exporter, log: Logger): (req: IncomingMessage,
 }
 
 export function createApp(opts: AppOptions): express.Express {
-  return build(opts).app;
-}
-
-/**
- * The request listener for the server: plain scrapes of the telemetry path directly, the rest
- * through the express app of createApp().
- */
-export function createHandler(opts: AppOptions): RequestListener {
-  const { app, metrics } = build(opts);
-  const path = opts.exporter.config.web.telemetryPath;
-  return (req, res) => {
-    const url = req.url ?? '';
-    const q = url.indexOf('?');
-    if (
-      (req.method === 'GET' || req.method === 'HEAD') &&
-      (q === -1 ? url : url.slice(0, q)) === path &&
-      (req.headers['content-length'] === undefined || req.headers['content-length'] === '0') &&
-      req.headers['transfer-encoding'] === undefined
-    ) {
-      metrics(req, res).catch((err: unknown) => {
-        opts.log.error('request failed', { err: err instanceof Error ? err.message : String(err) });
-        if (!res.headersSent) sendText(req, res, 500, 'text/plain; charset=utf-8', 'Internal Server Error\n');
-      });
-      return;
-    }
-    app(req, res);
-  };
-}
-
-function build(opts: AppOptions): { app: express.Express; metrics: (req: IncomingMessage, res: ServerResponse) => Promise<void> } {
   const { exporter, log } = opts;
   const info = readBuildInfo();
   const app = express();
@@ -144,7 +100,8 @@ function build(opts: AppOptions): { app: express.Express; metrics: (req: Incomin
 
   if (exporter.config.web.enableLifecycle && opts.reload) {
     const reload = opts.reload;
-    app.all('/-/reload', only(['POST', 'PUT']), async (_req, res) => {
+    // A reload takes no body: a request that carries one is refused (413) like everywhere else.
+    app.all('/-/reload', only(['POST', 'PUT']), noBody, async (_req, res) => {
       // The reason (it names files) is in the log, not in the answer.
       const error = await reload();
       if (error) res.status(500).type('text/plain').send('Failed to reload config; see the exporter log.\n');
@@ -160,5 +117,5 @@ function build(opts: AppOptions): { app: express.Express; metrics: (req: Incomin
     log.error('request failed', { err: err instanceof Error ? err.message : String(err) });
     if (!res.headersSent) res.status(500).type('text/plain').send('Internal Server Error\n');
   });
-  return { app, metrics };
+  return app;
 }

@@ -16,14 +16,22 @@
  *   - The user name is compared in constant time (SHA-256 digests compared with crypto.timingSafeEqual,
  *     against every configured user without early exit); an unknown user still costs a bcrypt comparison
  *     (against a configured hash) so response time does not reveal which users exist.
- *   - bcrypt comparisons run one at a time (like exporter-toolkit's mutex); at most options.maxPending
- *     (default 16) may wait, further requests get 429 at once. Successful verifications are cached for
- *     options.cacheTtlMs (default 5 min) keyed by SHA-256(user, hash, password), bounded to
- *     options.maxCacheEntries, so a scraping Prometheus costs one bcrypt per TTL, not one per scrape.
- *     Together with the cost bound at config load (MAX_BCRYPT_COST) this keeps logins from being a CPU DoS.
+ *   - bcrypt comparisons run one at a time (like exporter-toolkit's mutex), in a worker thread. Waiting checks
+ *     are queued per client address and served round robin, so a guessing flood from some addresses does not
+ *     starve a valid client elsewhere; credentials that were valid before go first. At most
+ *     options.maxPendingPerClient (default 4) checks may wait per address and options.maxPending (default 256)
+ *     in all; beyond that the request gets 429 at once.
+ *   - Successful verifications are cached keyed by SHA-256(user, hash, password), bounded to
+ *     options.maxCacheEntries (least recently used dropped first). An entry lives options.cacheTtlMs
+ *     (default 5 min) after its last use, so a scraping Prometheus costs one bcrypt per restart, not one per
+ *     scrape or per TTL. Together with the cost bound at config load (MAX_BCRYPT_COST) this keeps logins
+ *     from being a CPU DoS.
+ *   - Failed logins are logged (address and user name, bounded), at most one line per FAILED_LOG_INTERVAL_MS
+ *     with the number of failures since the previous line.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../log.js';
 import { BcryptWorker } from './bcrypt-worker.js';
 import type { WebConfig } from './web-config.js';
 
@@ -37,6 +45,9 @@ export interface BasicAuthOptions {
   cacheTtlMs?: number;
   maxCacheEntries?: number;
   maxPending?: number;
+  maxPendingPerClient?: number;
+  /** Where failed logins are logged (rate-limited). */
+  log?: Logger;
   /** Clock, for tests. */
   now?: () => number;
   /** Password check, for tests. Default bcryptjs compare. */
@@ -80,24 +91,101 @@ function reject(res: ServerResponse, status: 401 | 429): void {
   res.end(status === 401 ? 'Unauthorized\n' : 'Too Many Requests\n');
 }
 
+/** At most one "failed login" line per this interval. */
+export const FAILED_LOG_INTERVAL_MS = 10_000;
+
+interface Check {
+  readonly password: string;
+  readonly hash: string;
+  readonly done: (ok: boolean) => void;
+}
+
+/**
+ * bcrypt checks, one at a time, served round robin across client addresses; checks of credentials
+ * that were valid before (`priority`) go first.
+ */
+class FairQueue {
+  private readonly byClient = new Map<string, Check[]>();
+  private readonly priority: Check[] = [];
+  private pending = 0;
+  private running = false;
+
+  constructor(
+    private readonly compare: (password: string, hash: string) => Promise<boolean>,
+    private readonly maxPending: number,
+    private readonly maxPerClient: number,
+  ) {}
+
+  /** Queue a check; false when the client (or everyone) already has too many waiting. */
+  offer(client: string, check: Check, priority: boolean): boolean {
+    if (this.pending >= this.maxPending) return false;
+    if (priority) {
+      this.priority.push(check);
+    } else {
+      const q = this.byClient.get(client);
+      if ((q?.length ?? 0) >= this.maxPerClient) return false;
+      if (q) q.push(check);
+      else this.byClient.set(client, [check]);
+    }
+    this.pending++;
+    this.pump();
+    return true;
+  }
+
+  private next(): Check | undefined {
+    const first = this.priority.shift();
+    if (first) return first;
+    // Round robin: take the first client's oldest check, then move that client to the back.
+    for (const [client, q] of this.byClient) {
+      this.byClient.delete(client);
+      const check = q.shift();
+      if (q.length > 0) this.byClient.set(client, q);
+      if (check) return check;
+    }
+    return undefined;
+  }
+
+  private pump(): void {
+    if (this.running) return;
+    const check = this.next();
+    if (!check) return;
+    this.running = true;
+    this.compare(check.password, check.hash)
+      .catch(() => false)
+      .then((ok) => {
+        this.pending--;
+        this.running = false;
+        check.done(ok);
+        this.pump();
+      });
+  }
+}
+
 export function basicAuthMiddleware(config: WebConfigSource, options: BasicAuthOptions = {}): Middleware {
   const openPaths = new Set(options.openPaths ?? ['/-/healthy']);
   const ttl = options.cacheTtlMs ?? 5 * 60_000;
   const maxEntries = options.maxCacheEntries ?? 1024;
-  const maxPending = options.maxPending ?? 16;
   const now = options.now ?? Date.now;
   const verifier = options.compare ? undefined : new BcryptWorker();
   const compare = options.compare ?? ((password: string, hash: string) => verifier!.compare(password, hash));
-  const cache = new Map<string, number>(); // key → expiry
-  let queue: Promise<unknown> = Promise.resolve();
-  let pending = 0;
+  const queue = new FairQueue(compare, options.maxPending ?? 256, options.maxPendingPerClient ?? 4);
+  const cache = new Map<string, number>(); // key → expiry, least recently used first
+  /** Keys that verified once (bounded): checked first when their cache entry is gone. */
+  const known = new Map<string, true>();
+  const failed = { count: 0, loggedAt: -Infinity };
 
-  /** Serialise bcrypt work: one comparison at a time. */
-  const compareSerial = (password: string, hash: string): Promise<boolean> => {
-    pending++;
-    const run = queue.then(() => compare(password, hash)).finally(() => pending--);
-    queue = run.catch(() => undefined);
-    return run.catch(() => false);
+  const remember = (map: Map<string, unknown>, key: string, value: unknown) => {
+    map.delete(key);
+    map.set(key, value);
+    while (map.size > maxEntries) map.delete(map.keys().next().value!);
+  };
+
+  const logFailure = (client: string, user: string) => {
+    failed.count++;
+    if (!options.log || now() - failed.loggedAt < FAILED_LOG_INTERVAL_MS) return;
+    options.log.warn('failed login', { remote: client, user: JSON.stringify(user.slice(0, 64)), failures_since_last_line: failed.count });
+    failed.count = 0;
+    failed.loggedAt = now();
   };
 
   return (req, res, next) => {
@@ -116,27 +204,30 @@ export function basicAuthMiddleware(config: WebConfigSource, options: BasicAuthO
       // Every configured user is compared; no early exit.
       if (timingSafeEqual(given, sha256(user))) hash = h;
     }
-    const known = hash !== undefined;
+    const isUser = hash !== undefined;
     const againstHash = hash ?? fallback!;
     const key = sha256(creds.user, againstHash, creds.password).toString('hex');
 
     const expiry = cache.get(key);
-    if (known && expiry !== undefined && expiry > now()) return next();
+    if (isUser && expiry !== undefined && expiry > now()) {
+      // Each use keeps the entry alive for another TTL.
+      remember(cache, key, now() + ttl);
+      return next();
+    }
     if (expiry !== undefined) cache.delete(key);
 
-    if (pending >= maxPending) return reject(res, 429);
-    compareSerial(creds.password, againstHash).then(
-      (ok) => {
-        if (ok && known) {
-          cache.set(key, now() + ttl);
-          while (cache.size > maxEntries) cache.delete(cache.keys().next().value!);
-          next();
-        } else {
-          reject(res, 401);
-        }
-      },
-      (err: unknown) => next(err),
-    );
+    const client = req.socket.remoteAddress ?? '';
+    const done = (ok: boolean) => {
+      if (ok && isUser) {
+        remember(cache, key, now() + ttl);
+        remember(known, key, true);
+        next();
+      } else {
+        logFailure(client, creds.user);
+        reject(res, 401);
+      }
+    };
+    if (!queue.offer(client, { password: creds.password, hash: againstHash, done }, isUser && known.has(key))) reject(res, 429);
   };
 }
 

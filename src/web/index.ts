@@ -1,12 +1,15 @@
 /**
- * klp_exporter's HTTP security layer (TLS, mTLS, basic auth, timeouts), independent of the collectors.
+ * klp_exporter's HTTP security layer (TLS, mTLS, basic auth, timeouts, connection limits), independent of the
+ * collectors.
  *
- * Typical use in main.ts:
+ * Typical use (see main.ts):
  *
- *   import { loadWebConfig, createWebServer, WebConfigError } from './web/index.js';
- *   const webConfig = flags.webConfigFile ? loadWebConfig(flags.webConfigFile) : undefined; // throws WebConfigError
- *   const server = createWebServer(app, webConfig);   // http or https; headers + basic auth already applied
+ *   import { createWebServer, LiveWebConfig, loadWebConfig } from './web/index.js';
+ *   const file = config.web.configFile;                        // --web.config.file
+ *   const web = new LiveWebConfig(file ? loadWebConfig(file) : undefined); // throws WebConfigError
+ *   const server = createWebServer(app, web, { log });          // http or https; headers + basic auth applied
  *   server.listen(port, host);
+ *   process.on('SIGHUP', () => web.reload(file));               // throws and keeps the old one when broken
  *
  * `--config.check` can call loadWebConfig too. The basic-auth middleware is exported for apps that want to mount
  * it themselves (then pass `{ auth: false }` to createWebServer).
@@ -33,3 +36,5 @@ export {
   type WebConfigSource,
 } from './basic-auth.js';
 export { createWebServer, tlsServerOptions, type WebServerOptions } from './server.js';
+export { LiveWebConfig } from './live-config.js';
+export { connectionLimitFor, openFilesLimit } from './connections.js';

@@ -10,15 +10,22 @@
  *     RequireAnyClientCert       required, not verified (connection closed right after the handshake if absent)
  *     VerifyClientCertIfGiven    optional; if given it must verify against the client CA (else closed)
  *     RequireAndVerifyClientCert required and verified by OpenSSL during the handshake
+ * - webConfig may be a LiveWebConfig: then a reload (LiveWebConfig.reload) changes users, headers and TLS
+ *   settings of the running server, and changed certificate/key/CA files are picked up on new connections.
  * - Unless options.auth === false, the handler is wrapped with securityHeadersMiddleware and
  *   basicAuthMiddleware for the same config, so nothing else needs to be mounted.
- * - Timeouts so idle or slow clients cannot hold connections: TLS handshake, request headers, whole request,
- *   keep-alive idle, socket inactivity; header size/count limits; a connection cap.
+ * - Timeouts so idle or slow clients cannot hold connections: TLS handshake, first request, request headers,
+ *   whole request, keep-alive idle, socket inactivity; header size/count limits; a connection limit from the
+ *   file descriptor limit with idle connections shed first; one request at a time per connection (see
+ *   connections.ts).
  */
 import http, { type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import tls, { type TLSSocket } from 'node:tls';
-import { basicAuthMiddleware, securityHeadersMiddleware, type BasicAuthOptions, type WebConfigSource } from './basic-auth.js';
+import type { Logger } from '../log.js';
+import { basicAuthMiddleware, securityHeadersMiddleware, type BasicAuthOptions } from './basic-auth.js';
+import { connectionLimitFor, guardConnections, openFilesLimit } from './connections.js';
+import { LiveWebConfig } from './live-config.js';
 import { TLS_VERSIONS, type WebConfig } from './web-config.js';
 
 export interface WebServerOptions {
@@ -26,6 +33,8 @@ export interface WebServerOptions {
   handshakeTimeoutMs?: number;
   /** Time allowed to receive the request headers. Default 10 s. */
   headersTimeoutMs?: number;
+  /** Time allowed, from connecting, to send a complete first request. Default: headersTimeoutMs. */
+  firstRequestTimeoutMs?: number;
   /** Time allowed to receive the whole request. Default 30 s. */
   requestTimeoutMs?: number;
   /** Idle time of a keep-alive connection between requests. Default 5 s (Node's default). */
@@ -38,16 +47,13 @@ export interface WebServerOptions {
   maxHeaderSize?: number;
   /** Default 64. */
   maxHeadersCount?: number;
-  /** Concurrent connections; further ones are dropped. Default 256. */
+  /** Concurrent connections. Default: from the open files limit (connectionLimitFor). */
   maxConnections?: number;
   /** Wrap the handler with the security-headers and basic-auth middleware. Default true. */
   auth?: boolean;
   basicAuth?: BasicAuthOptions;
-  /**
-   * Where the wrapped middleware reads the config from. Default: the webConfig argument. Pass a getter to let
-   * a reload swap basic_auth_users/headers (TLS material is fixed for the server's lifetime).
-   */
-  configSource?: WebConfigSource;
+  /** Where problems with renewed certificates and failed logins are logged. */
+  log?: Logger;
 }
 
 /** Build the `tls.createServer` options for a web config with tls_server_config. */
@@ -79,14 +85,14 @@ function hasPeerCert(socket: TLSSocket): boolean {
 
 export function createWebServer(
   handler: RequestListener,
-  webConfig?: WebConfig,
+  webConfig?: WebConfig | LiveWebConfig,
   options: WebServerOptions = {},
 ): http.Server | https.Server {
-  const source = options.configSource ?? webConfig;
+  const live = webConfig instanceof LiveWebConfig ? webConfig : new LiveWebConfig(webConfig);
   let listener: RequestListener = handler;
   if (options.auth !== false) {
-    const headers = securityHeadersMiddleware(source);
-    const auth = basicAuthMiddleware(source, options.basicAuth);
+    const headers = securityHeadersMiddleware(live.current);
+    const auth = basicAuthMiddleware(live.current, { log: options.log, ...options.basicAuth });
     listener = (req: IncomingMessage, res: ServerResponse) => {
       const fail = (err: unknown) => {
         if (err === undefined) return false;
@@ -104,8 +110,9 @@ export function createWebServer(
     };
   }
 
+  const headersTimeout = options.headersTimeoutMs ?? 10_000;
   const httpOpts: http.ServerOptions = {
-    headersTimeout: options.headersTimeoutMs ?? 10_000,
+    headersTimeout,
     requestTimeout: options.requestTimeoutMs ?? 30_000,
     connectionsCheckingInterval: options.connectionsCheckingIntervalMs ?? 1_000,
     maxHeaderSize: options.maxHeaderSize ?? 8 * 1024,
@@ -113,26 +120,37 @@ export function createWebServer(
   };
 
   let server: http.Server | https.Server;
-  if (webConfig?.tls) {
-    const t = webConfig.tls;
-    server = https.createServer(
-      { ...httpOpts, ...tlsServerOptions(webConfig), handshakeTimeout: options.handshakeTimeoutMs ?? 10_000 },
-      listener,
-    );
-    if (t.clientAuthType === 'RequireAnyClientCert' || t.clientAuthType === 'VerifyClientCertIfGiven') {
-      server.prependListener('secureConnection', (socket: TLSSocket) => {
-        const given = hasPeerCert(socket);
-        if (t.clientAuthType === 'RequireAnyClientCert' ? !given : given && !socket.authorized) socket.destroy();
-      });
-    }
+  const initial = live.current();
+  if (initial?.tls) {
+    const https_ = https.createServer({ ...httpOpts, ...tlsServerOptions(initial), handshakeTimeout: options.handshakeTimeoutMs ?? 10_000 });
+    server = https_;
+    // Before node's TLS listener starts the handshake: pick up renewed certificate files and
+    // reloaded TLS settings for this and later connections.
+    let applied = live.tlsVersion;
+    https_.prependListener('connection', () => {
+      const err = live.refreshTls();
+      if (err) options.log?.error('cannot use the changed TLS certificate files; keeping the previous ones', { err: err.message });
+      if (live.tlsVersion === applied) return;
+      applied = live.tlsVersion;
+      const opts = tlsServerOptions(live.current()!);
+      https_.setSecureContext(opts);
+      // Not part of the secure context: read by node for each new connection.
+      Object.assign(https_, { requestCert: opts.requestCert, rejectUnauthorized: opts.rejectUnauthorized });
+    });
+    https_.prependListener('secureConnection', (socket: TLSSocket) => {
+      const type = live.current()?.tls?.clientAuthType;
+      const given = hasPeerCert(socket);
+      if (type === 'RequireAnyClientCert' ? !given : type === 'VerifyClientCertIfGiven' && given && !socket.authorized) socket.destroy();
+    });
   } else {
-    server = http.createServer(httpOpts, listener);
+    server = http.createServer(httpOpts);
   }
-  server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 5_000;
-  server.headersTimeout = options.headersTimeoutMs ?? 10_000;
-  server.requestTimeout = options.requestTimeoutMs ?? 30_000;
   server.maxHeadersCount = options.maxHeadersCount ?? 64;
-  server.maxConnections = options.maxConnections ?? 256;
   server.setTimeout(options.socketTimeoutMs ?? 120_000, (socket) => socket.destroy());
+  const guarded = guardConnections(server, listener, {
+    limit: options.maxConnections ?? connectionLimitFor(openFilesLimit()),
+    firstRequestMs: options.firstRequestTimeoutMs ?? headersTimeout,
+  });
+  server.on('request', guarded);
   return server;
 }

@@ -41,8 +41,8 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { yamlShapeProblem } from '../config/yaml-shape.js';
-import { parseDocument, isMap, isScalar, isSeq, type Node as YamlNode } from 'yaml';
+import { boundedValue, safeKey, yamlErrorText, yamlShapeProblem } from '../config/yaml-shape.js';
+import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Node as YamlNode } from 'yaml';
 
 export const CLIENT_AUTH_TYPES = [
   'NoClientCert',
@@ -147,22 +147,25 @@ export class WebConfigError extends Error {
     readonly file: string,
     readonly key: string | undefined,
     readonly problem: string,
+    readonly line?: number,
   ) {
-    super(`web config ${file}: ${key ? `${key}: ` : ''}${problem}`);
+    super(`web config ${file}${line ? `:${line}` : ''}: ${key ? `${key}: ` : ''}${problem}`);
     this.name = 'WebConfigError';
   }
 }
 
-type Fail = (key: string | undefined, problem: string) => never;
+/** Throw a WebConfigError; `offset` (in the text) gives the line when the key path cannot. */
+type Fail = (key: string | undefined, problem: string, offset?: number) => never;
 
-function mapEntries(node: YamlNode | null | undefined, key: string | undefined, fail: Fail): [string, YamlNode | null][] {
+/** The entries of a mapping: key, value, and where the key starts in the text. */
+function mapEntries(node: YamlNode | null | undefined, key: string | undefined, fail: Fail): [string, YamlNode | null, number | undefined][] {
   if (node === null || node === undefined || (isScalar(node) && node.value === null)) return [];
-  if (!isMap(node)) fail(key, key ? 'must be a mapping' : 'must be a YAML mapping of settings');
-  const out: [string, YamlNode | null][] = [];
+  if (!isMap(node)) fail(key, key ? 'must be a mapping' : 'must be a YAML mapping of settings', node.range?.[0]);
+  const out: [string, YamlNode | null, number | undefined][] = [];
   for (const pair of node.items) {
     const k = isScalar(pair.key) ? pair.key.value : undefined;
-    if (typeof k !== 'string') fail(key, 'keys must be strings');
-    out.push([k, (pair.value as YamlNode | null) ?? null]);
+    if (typeof k !== 'string') fail(key, 'keys must be strings', isScalar(pair.key) ? pair.key.range?.[0] : undefined);
+    out.push([k, (pair.value as YamlNode | null) ?? null, isScalar(pair.key) ? pair.key.range?.[0] : undefined]);
   }
   return out;
 }
@@ -185,17 +188,17 @@ function strList(node: YamlNode | null, key: string, fail: Fail): string[] {
 
 function oneOf<T extends string>(value: string, allowed: readonly T[], key: string, fail: Fail): T {
   if (!(allowed as readonly string[]).includes(value)) {
-    fail(key, `invalid value ${JSON.stringify(value)} (expected one of ${allowed.join(', ')})`);
+    fail(key, `invalid value ${boundedValue(value)} (expected one of ${allowed.join(', ')})`);
   }
   return value as T;
 }
 
-function unknownKey(prefix: string, k: string, fail: Fail): never {
-  const full = prefix ? `${prefix}.${k}` : k;
+function unknownKey(prefix: string, k: string, fail: Fail, at: number | undefined): never {
+  const full = prefix ? `${prefix}.${safeKey(k)}` : safeKey(k);
   if (k === 'client_allowed_sans' || k === 'rate_limit') {
-    fail(full, 'is an exporter-toolkit setting that klp_exporter does not support');
+    fail(full, 'is an exporter-toolkit setting that klp_exporter does not support', at);
   }
-  return fail(full, 'unknown key');
+  return fail(full, 'unknown key', at);
 }
 
 function filePath(node: YamlNode | null, key: string, dir: string, fail: Fail): string {
@@ -209,27 +212,33 @@ function filePath(node: YamlNode | null, key: string, dir: string, fail: Fail): 
  * `dir` is the directory relative paths resolve against (normally `path.dirname(file)`).
  */
 export function parseWebConfig(text: string, where: { file: string; dir: string }): WebConfig {
-  const fail: Fail = (key, problem) => {
-    throw new WebConfigError(where.file, key, problem);
+  const lineCounter = new LineCounter();
+  let doc: ReturnType<typeof parseDocument> | undefined;
+  /** The line of the node at a key path like "a.b[1]" (when the path is a plain one). */
+  const lineOf = (key: string | undefined): number | undefined => {
+    if (!doc || !key) return undefined;
+    const keyPath = key.split(/\.|(?=\[)/).map((k) => (/^\[\d+\]$/.test(k) ? Number(k.slice(1, -1)) : k));
+    const node = doc.getIn(keyPath, true) as YamlNode | undefined;
+    const offset = isScalar(node) || isMap(node) || isSeq(node) ? node.range?.[0] : undefined;
+    return offset === undefined ? undefined : lineCounter.linePos(offset).line;
+  };
+  const fail: Fail = (key, problem, offset) => {
+    throw new WebConfigError(where.file, key, problem, offset !== undefined ? lineCounter.linePos(offset).line : lineOf(key));
   };
   const shapeProblem = yamlShapeProblem(text);
   if (shapeProblem) fail(undefined, shapeProblem);
-  const doc = parseDocument(text, { uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    // With prettyErrors (the default) the first line reads "<problem> at line L, column C:".
-    fail(undefined, `invalid YAML: ${e.message.split('\n')[0]!.replace(/:$/, '')}`);
-  }
+  doc = parseDocument(text, { uniqueKeys: true, lineCounter });
+  if (doc.errors.length > 0) fail(undefined, yamlErrorText(doc.errors[0]!));
   const config: WebConfig = { file: where.file, basicAuthUsers: new Map(), headers: {} };
 
-  for (const [k, v] of mapEntries(doc.contents as YamlNode | null, undefined, fail)) {
+  for (const [k, v, at] of mapEntries(doc.contents as YamlNode | null, undefined, fail)) {
     switch (k) {
       case 'tls_server_config':
         config.tls = parseTls(v, where.dir, fail);
         break;
       case 'basic_auth_users':
         for (const [user, hashNode] of mapEntries(v, k, fail)) {
-          const key = `basic_auth_users.${user}`;
+          const key = `basic_auth_users.${safeKey(user)}`;
           const hash = str(hashNode, key, fail);
           const m = BCRYPT_HASH.exec(hash);
           if (!m) fail(key, 'is not a bcrypt hash (expected $2a$, $2b$ or $2y$ followed by cost and 53 characters)');
@@ -242,7 +251,7 @@ export function parseWebConfig(text: string, where: { file: string; dir: string 
         }
         break;
       case 'http_server_config':
-        for (const [hk, hv] of mapEntries(v, k, fail)) {
+        for (const [hk, hv, hat] of mapEntries(v, k, fail)) {
           if (hk === 'http2') {
             bool(hv, `${k}.http2`, fail); // accepted for compatibility; Node's server here speaks HTTP/1.1
           } else if (hk === 'headers') {
@@ -257,12 +266,12 @@ export function parseWebConfig(text: string, where: { file: string; dir: string 
               config.headers[name] = value;
             }
           } else {
-            unknownKey(k, hk, fail);
+            unknownKey(k, hk, fail, hat);
           }
         }
         break;
       default:
-        unknownKey('', k, fail);
+        unknownKey('', k, fail, at);
     }
   }
   return config;
@@ -281,7 +290,7 @@ function parseTls(node: YamlNode | null, dir: string, fail: Fail): TlsServerConf
     preferServerCipherSuites: true,
   };
   let clientAuthSet = false;
-  for (const [k, v] of entries) {
+  for (const [k, v, at] of entries) {
     const key = `${p}.${k}`;
     switch (k) {
       case 'cert_file':
@@ -318,7 +327,7 @@ function parseTls(node: YamlNode | null, dir: string, fail: Fail): TlsServerConf
       case 'cipher_suites':
         t.ciphers = [];
         strList(v, key, fail).forEach((name, i) => {
-          if (!(name in CIPHER_SUITES)) fail(`${key}[${i}]`, `unknown cipher suite ${JSON.stringify(name)}`);
+          if (!(name in CIPHER_SUITES)) fail(`${key}[${i}]`, `unknown cipher suite ${boundedValue(name)}`);
           const openssl = CIPHER_SUITES[name];
           if (openssl) t.ciphers.push(openssl);
         });
@@ -326,7 +335,7 @@ function parseTls(node: YamlNode | null, dir: string, fail: Fail): TlsServerConf
       case 'curve_preferences':
         t.curves = strList(v, key, fail).map((name, i) => {
           const group = CURVES[name];
-          if (!group) fail(`${key}[${i}]`, `unknown curve ${JSON.stringify(name)} (expected one of ${Object.keys(CURVES).join(', ')})`);
+          if (!group) fail(`${key}[${i}]`, `unknown curve ${boundedValue(name)} (expected one of ${Object.keys(CURVES).join(', ')})`);
           return group;
         });
         break;
@@ -334,7 +343,7 @@ function parseTls(node: YamlNode | null, dir: string, fail: Fail): TlsServerConf
         t.preferServerCipherSuites = bool(v, key, fail);
         break;
       default:
-        unknownKey(p, k, fail);
+        unknownKey(p, k, fail, at);
     }
   }
 

@@ -26,10 +26,10 @@ describe('durations', () => {
 
 describe('config files', () => {
   it.each([
-    ['unknown-key.bad.yml', 'unknown-key.bad.yml: unknown key web.listen_addres'],
-    ['unknown-collector.bad.yml', 'unknown-collector.bad.yml: unknown key collector.frobnicator'],
-    ['bad-bool.bad.yml', 'bad-bool.bad.yml: collector.klp.cve_info: expected true or false'],
-    ['not-a-mapping.bad.yml', 'not-a-mapping.bad.yml: web: expected a mapping'],
+    ['unknown-key.bad.yml', 'unknown-key.bad.yml:2: unknown key web.listen_addres'],
+    ['unknown-collector.bad.yml', 'unknown-collector.bad.yml:2: unknown key collector.frobnicator'],
+    ['bad-bool.bad.yml', 'bad-bool.bad.yml:3: collector.klp.cve_info: expected true or false'],
+    ['not-a-mapping.bad.yml', 'not-a-mapping.bad.yml:1: web: expected a mapping'],
     ['duplicate-key.bad.yml', /^duplicate-key.bad.yml: invalid YAML: Map keys must be unique/],
     ['invalid-yaml.bad.yml', /^invalid-yaml.bad.yml: invalid YAML: /],
   ])('%s is rejected with a message naming the key and file', (name, message) => {
@@ -38,9 +38,9 @@ describe('config files', () => {
   });
 
   it.each([
-    ['bad-duration.bad.yml', 'bad-duration.bad.yml: exec.timeout: not a duration (like 500ms, 5s, 2m, 6h): "5 seconds"'],
-    ['bad-enum.bad.yml', 'bad-enum.bad.yml: log.level: expected one of debug, info, warn, error, got "verbose"'],
-    ['out-of-range.bad.yml', 'out-of-range.bad.yml: collector.lifecycle.fallback_months: expected a whole number from 0 to 120, got 500'],
+    ['bad-duration.bad.yml', 'bad-duration.bad.yml:2: exec.timeout: not a duration (like 500ms, 5s, 2m, 6h): "5 seconds"'],
+    ['bad-enum.bad.yml', 'bad-enum.bad.yml:2: log.level: expected one of debug, info, warn, error, got "verbose"'],
+    ['out-of-range.bad.yml', 'out-of-range.bad.yml:3: collector.lifecycle.fallback_months: expected a whole number from 0 to 120, got 500'],
   ])('%s is rejected when the config is built', (name, message) => {
     expect(() => buildConfig(parseFile(name), new Map(), name)).toThrow(message);
   });

@@ -1,9 +1,22 @@
 // Load helpers: wrk runs, bursts of concurrent scrapes, slowloris clients, process RSS.
 
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import path from 'node:path';
+import { HOSTS, loadScenario, type Scenario } from './fixture-host.js';
+
+let copies = 0;
+
+/** A copy of sles15sp6-patched in `dir` whose `rpm -qa` takes `rpmSeconds`. */
+export function patchedHost(dir: string, rpmSeconds = 0): Scenario {
+  const name = `sles15sp6-patched-${++copies}`;
+  cpSync(path.join(HOSTS, 'sles15sp6-patched'), path.join(dir, name), { recursive: true });
+  const s = loadScenario(name, dir);
+  if (rpmSeconds > 0) writeFileSync(path.join(s.dir, 'cmd/rpm_-qa.sleep'), String(rpmSeconds));
+  return s;
+}
 
 export interface WrkResult {
   readonly requests: number;

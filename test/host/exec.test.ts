@@ -5,7 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CommandError, requireSuccess, runCommand } from '../../src/host/exec.js';
+import { CommandError, EXIT_GRACE_MS, requireSuccess, runCommand } from '../../src/host/exec.js';
+import { createLogger } from '../../src/log.js';
 import { resolveCommands } from '../../src/host/commands.js';
 
 let dir: string;
@@ -100,6 +101,28 @@ describe('runCommand', () => {
     setTimeout(() => ac.abort(), 100);
     const r = await runCommand(p, [], 'slow', { timeoutMs: 10_000, maxOutputBytes: 1024, signal: ac.signal });
     expect(r.timedOut).toBe(true);
+  });
+});
+
+describe('a command whose daemon keeps its output open (13.10)', () => {
+  it('once the command exited, its complete output is used after a short grace, not reported as timed out', async () => {
+    // The command prints everything and exits 0; a process it started in a new session keeps stdout open.
+    const p = script('daemonizes', 'echo "complete output"; setsid sleep 7.1313 &\nexit 0');
+    const lines: string[] = [];
+    const log = createLogger('debug', 'logfmt', (l) => void lines.push(l));
+    try {
+      const r = await runCommand(p, [], 'daemonizes', { ...opts, timeoutMs: 5000, log });
+      expect(r).toMatchObject({ exitCode: 0, stdout: 'complete output\n', timedOut: false, truncated: false, spawnError: undefined, outputPipeHeld: true });
+      expect(r.durationMs).toBeLessThan(EXIT_GRACE_MS + 1500);
+      expect(requireSuccess(r)).toBe(r);
+      expect(lines.join('')).toMatch(/level=warn msg="command exited but a process it started kept its output open; using the output it printed" command=daemonizes/);
+    } finally {
+      for (const l of survivors('sleep 7.1313')) process.kill(Number(l.trim().split(/\s+/)[0]), 'SIGKILL');
+    }
+  });
+  it('a command that exits normally is not flagged', async () => {
+    const r = await runCommand(script('plain', 'echo hi'), [], 'plain', opts);
+    expect(r.outputPipeHeld).toBeUndefined();
   });
 });
 

@@ -136,7 +136,7 @@ describe('deeply nested config files', () => {
 
   it('up to the limits still parse', () => {
     const nested = `a: ${'['.repeat(64)}${']'.repeat(64)}`;
-    expect(() => parseConfigFile(nested, 'ok.yml')).toThrow('ok.yml: unknown key a');
+    expect(() => parseConfigFile(nested, 'ok.yml')).toThrow('ok.yml:1: unknown key a');
     expect(() => parseConfigFile(`a: ${'['.repeat(65)}`, 'ok.yml')).toThrow('ok.yml: line 1: nested deeper than 64 levels');
     expect(() => parseConfigFile(`a:\n${' '.repeat(257)}b: 1`, 'ok.yml')).toThrow('ok.yml: line 2: indented deeper than 256 columns');
     expect(() => parseConfigFile(`# ${'"'.repeat(64 * 1024)}`, 'big.yml')).toThrow('big.yml: larger than 65536 bytes');

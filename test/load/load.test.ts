@@ -4,13 +4,13 @@
 // every process and socket started here is stopped here.
 
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { cpSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../helpers/as-user.js';
 import { startProcess, type ExporterProcess } from '../helpers/exporter-process.js';
-import { HOSTS, loadScenario, scenarioArgs, type Scenario } from '../helpers/fixture-host.js';
-import { burst, rssMiB, slowClient, wrk, type Answer } from '../helpers/load.js';
+import { scenarioArgs, type Scenario } from '../helpers/fixture-host.js';
+import { burst, patchedHost, rssMiB, slowClient, wrk, type Answer } from '../helpers/load.js';
 
 const SOAK = process.env.KLP_SOAK === '1';
 const P = SOAK
@@ -20,17 +20,9 @@ const TEST_TIMEOUT = SOAK ? 300_000 : 60_000;
 
 // Created at load time: concurrent tests start before beforeAll hooks run.
 const dir = mkdtempSync(path.join(os.tmpdir(), 'klp-load-'));
-let copies = 0;
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A copy of sles15sp6-patched whose `rpm -qa` takes `rpmSeconds`. */
-function host(rpmSeconds = 0): Scenario {
-  const name = `sles15sp6-patched-${++copies}`;
-  cpSync(path.join(HOSTS, 'sles15sp6-patched'), path.join(dir, name), { recursive: true });
-  const s = loadScenario(name, dir);
-  if (rpmSeconds > 0) writeFileSync(path.join(s.dir, 'cmd/rpm_-qa.sleep'), String(rpmSeconds));
-  return s;
-}
+const host = (rpmSeconds = 0): Scenario => patchedHost(dir, rpmSeconds);
 
 /**
  * The bursts start once wrk is done, while the slow-client test waits for the headers timeout:

@@ -130,7 +130,7 @@ describe('reload', () => {
     expect(bad.status).toBe(500);
     // The answer names no file (issue 6: errors never echo internal paths); the log has the reason.
     expect(await bad.text()).toBe('Failed to reload config; see the exporter log.\n');
-    expect(proc.stderr()).toMatch(new RegExp(`configuration reload failed.*${cfg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*exec\\.timeout`));
+    expect(proc.stderr()).toMatch(new RegExp(`configuration reload failed.*${cfg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+: .*exec\\.timeout`));
     expect(sample(await metrics(url), RELOAD)).toBe(0);
     expect((await fetch(`${url}/-/reload`)).status).toBe(405);
   });

@@ -78,9 +78,9 @@ describe('serving with --web.config.file', () => {
 
 describe('bad web config files stop the start-up with a message', () => {
   const cases: [string, string, (f: string) => string][] = [
-    ['unknown key', 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth: RequireAndVerifyClientCert\n', (f) => `web config ${f}: tls_server_config.client_auth: unknown key`],
+    ['unknown key', 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth: RequireAndVerifyClientCert\n', (f) => `web config ${f}:4: tls_server_config.client_auth: unknown key`],
     ['missing key file', 'tls_server_config:\n  cert_file: server.crt\n  key_file: gone.key\n', (f) => `web config ${f}: tls_server_config.key_file: cannot read ${path.join(path.dirname(f), 'gone.key')}: ENOENT`],
-    ['expensive hash', "basic_auth_users:\n  p: '$2b$16$hxzfO.Im2ls7gzKgozaN2OieXswfgWbvgFIrmzYWPfwuY0083G59W'\n", (f) => `web config ${f}: basic_auth_users.p: bcrypt cost 16 is above the maximum of 14`],
+    ['expensive hash', "basic_auth_users:\n  p: '$2b$16$hxzfO.Im2ls7gzKgozaN2OieXswfgWbvgFIrmzYWPfwuY0083G59W'\n", (f) => `web config ${f}:2: basic_auth_users.p: bcrypt cost 16 is above the maximum of 14`],
   ];
 
   it.each(cases)('%s: --config.check exits 2', (_name, text, message) => {

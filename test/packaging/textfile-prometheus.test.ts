@@ -17,11 +17,19 @@ import { promtoolPath } from '../helpers/promtool.js';
 import { freePort, sleep } from '../operations/process.js';
 
 const RUNBOOK = 'https://runbooks.example.com/klp';
-const HOSTS = [
+// not-applied and unknown: so that every recording rule has series to record (an update not applied, a state unknown).
+const HOSTS: { instance: string; scenario: string; ageSeconds: number; args?: string[] }[] = [
   { instance: 'expired', scenario: 'sles15sp6-expired', ageSeconds: 0 },
   { instance: 'stale', scenario: 'sles15sp6-patched', ageSeconds: 7200 },
+  { instance: 'not-applied', scenario: 'sles15sp6-update-not-applied', ageSeconds: 0 },
+  { instance: 'unknown', scenario: 'sles15sp6-patched', ageSeconds: 0, args: ['--path.sysfs=/nonexistent-sysfs'] },
 ];
-const EXPECTED = ['expired KlpLivePatchExpired critical', 'stale KlpTextfileStale warning'];
+const EXPECTED = [
+  'expired KlpLivePatchExpired critical',
+  'not-applied KlpLivePatchUpdateNotApplied warning',
+  'stale KlpTextfileStale warning',
+  'unknown KlpCollectorFailing warning',
+];
 
 interface Alert {
   labels: Record<string, string>;
@@ -58,7 +66,7 @@ beforeAll(async () => {
     const dir = join(tmp, h.instance);
     mkdirSync(dir);
     const file = join(dir, 'klp.prom');
-    const w = spawnSync(process.execPath, [MAIN, ...scenarioArgs(loadScenario(h.scenario)), `--textfile.output=${file}`], { encoding: 'utf8', timeout: 30_000 });
+    const w = spawnSync(process.execPath, [MAIN, ...scenarioArgs(loadScenario(h.scenario), h.args), `--textfile.output=${file}`], { encoding: 'utf8', timeout: 30_000 });
     if (w.status !== 0) throw new Error(`textfile run failed: ${w.stderr}`);
     if (h.ageSeconds > 0) {
       const then = new Date(Date.now() - h.ageSeconds * 1000);

@@ -50,11 +50,22 @@ describe('parseLifecycleData + findLifecycleEntry', () => {
     expect(bad.problems).toEqual([
       'x.lifecycle:1: invalid date "2025-13-40"',
       'x.lifecycle:2: expected name,version,date[,successor]',
-      'x.lifecycle:3: invalid regular expression /[/',
+      'x.lifecycle:3: invalid regular expression "/[/"',
       'x.lifecycle:4: expected name,version,date[,successor]',
       'x.lifecycle:5: no date and no successor',
-      'x.lifecycle:6: invalid date "2025-02-30"',
     ]);
+    // Only the first few are kept, all are counted.
+    expect(bad.problemCount).toBe(6);
+  });
+  it('two million bad lines cost a count and five messages, with the right line numbers', () => {
+    const text = `${'x\n'.repeat(2_000_000)}e,*,2025-03-01\n`;
+    const data = parseLifecycleData(text, 'big.lifecycle');
+    expect(data.problemCount).toBe(2_000_000);
+    expect(data.problems).toHaveLength(5);
+    expect(data.entries.map((e) => [e.name, e.line])).toEqual([['e', 2_000_001]]);
+  });
+  it('a run of lines parsed on its own keeps the line numbers of the file', () => {
+    expect(parseLifecycleData('x\n', 'f', 41).problems).toEqual(['f:41: expected name,version,date[,successor]']);
   });
 });
 

@@ -2,6 +2,9 @@ import { describe, expect, it } from '@jest/globals';
 import express from 'express';
 import request from 'supertest';
 import bcrypt from 'bcryptjs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createLogger } from '../../src/log.js';
 import { basicAuthMiddleware, parseBasicAuth, type BasicAuthOptions, type WebConfig } from '../../src/web/index.js';
 
 const HASH_A = bcrypt.hashSync('secret-a', 4);
@@ -126,4 +129,74 @@ describe('basicAuthMiddleware', () => {
     await request(appWith(cfg)).get('/-/healthy').expect(200);
     await request(appWith(cfg, { openPaths: [] })).get('/-/healthy').expect(401);
   });
+
+  it('a cached login lives while it is used (each use extends it), so a scraper never logs in again', async () => {
+    let t = 1_000_000;
+    const { stats, compare } = countingCompare();
+    const app = appWith(config({ a: HASH_A }), { compare, now: () => t, cacheTtlMs: 60_000 });
+    for (let i = 0; i < 20; i++) {
+      await request(app).get('/metrics').auth('a', 'secret-a').expect(200);
+      t += 15_000; // a 15 s scrape interval, 5 minutes in all
+    }
+    expect(stats.calls).toBe(1);
+  });
+
+  it('failed logins are logged, at most one line per 10 s with the count', async () => {
+    let t = 1_000_000;
+    const lines: string[] = [];
+    const log = createLogger('info', 'logfmt', (l) => void lines.push(l));
+    const app = appWith(config({ a: HASH_A }), { compare: async () => false, now: () => t, log });
+    for (let i = 0; i < 30; i++) await request(app).get('/metrics').auth('a', `guess-${i}`).expect(401);
+    t += 10_000;
+    await request(app).get('/metrics').auth('a', 'guess-last').expect(401);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/level=warn msg="failed login" remote=\S+ user="\\"a\\"" failures_since_last_line=1/);
+    expect(lines[1]).toMatch(/failures_since_last_line=30/);
+  });
 });
+
+describe('basic auth under a password-guessing flood (13.5)', () => {
+  /** GET /metrics from a given local address (127.0.0.x: all loopback). */
+  function get(port: number, from: string, user: string, password: string): Promise<number> {
+    return new Promise((resolve) => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/metrics', localAddress: from, auth: `${user}:${password}`, agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', () => resolve(0));
+    });
+  }
+
+  it('a valid client whose login is not cached succeeds while 50 connections guess from elsewhere', async () => {
+    // Every check takes 20 ms (bcrypt at a low cost); nothing is cached, so each valid scrape waits for a check.
+    const { stats, compare } = countingCompare(20);
+    const app = appWith(config({ a: HASH_A }), { compare, cacheTtlMs: 0 });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const port = (server.address() as AddressInfo).port;
+    let flooding = true;
+    const flood: Record<number, number> = {};
+    const attackers = Array.from({ length: 50 }, async (_, i) => {
+      for (let n = 0; flooding; n++) {
+        const st = await get(port, '127.0.0.2', 'a', `guess-${i}-${n}`);
+        flood[st] = (flood[st] ?? 0) + 1;
+      }
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      const valid: number[] = [];
+      for (let i = 0; i < 30; i++) valid.push(await get(port, '127.0.0.1', 'a', 'secret-a'));
+      expect(valid.filter((st) => st === 200).length).toBe(30);
+      // The flood was real: guesses were checked, and the ones beyond the per-client queue refused at once.
+      expect(flood[401]).toBeGreaterThan(0);
+      expect(flood[429]).toBeGreaterThan(0);
+      expect(stats.maxActive).toBe(1);
+    } finally {
+      flooding = false;
+      await Promise.all(attackers);
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  }, 30_000);
+});
+

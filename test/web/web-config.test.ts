@@ -53,7 +53,11 @@ describe('parseWebConfig: bad files', () => {
       caught = e;
     }
     expect(caught).toBeInstanceOf(WebConfigError);
-    expect((caught as Error).message).toBe(`web config ${file}: ${message}`);
+    // Every message names the file and, unless the YAML itself is broken (then the position is in the message), the line.
+    const line = (caught as WebConfigError).line;
+    if (message.startsWith('invalid YAML')) expect(line).toBeUndefined();
+    else expect(line).toBeGreaterThan(0);
+    expect((caught as Error).message).toBe(`web config ${file}${line ? `:${line}` : ''}: ${message}`);
     expect((caught as WebConfigError).file).toBe(file);
   });
 });

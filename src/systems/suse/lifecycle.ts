@@ -9,7 +9,7 @@ import { CommandError } from '../../host/exec.js';
 import { readOptionalHostFile, statStamp } from '../../host/files.js';
 import { hostView, rootfsPath } from '../../host/paths.js';
 import { addMonthsUtc } from '../../parsers/date.js';
-import { findLifecycleEntry, parseLifecycleData, parseZypperLifecycle, type LifecycleEntry, type ZypperLifecycle } from '../../parsers/lifecycle.js';
+import { findLifecycleEntry, MAX_PROBLEMS, parseLifecycleData, parseZypperLifecycle, type LifecycleData, type LifecycleEntry, type ZypperLifecycle } from '../../parsers/lifecycle.js';
 import type { RpmPackage } from '../../parsers/rpm.js';
 import type { Expiry, ExpiryQuestion } from '../system.js';
 import { livepatchPackageNamesFor } from './names.js';
@@ -93,7 +93,7 @@ export function expiryInputs(ctx: CollectorContext, q: ExpiryQuestion): unknown 
 export async function expiry(ctx: CollectorContext, q: ExpiryQuestion): Promise<Expiry | undefined> {
   const { zypper, zypperIntervalMs, fallbackMonths } = ctx.config.lifecycle;
   const evidence: ExpiryEvidence = {
-    lifecycleEntries: readLifecycleData(ctx),
+    lifecycleEntries: await readLifecycleData(ctx),
     candidateNames: livepatchPackageNamesFor(q.kernel),
     installed: q.installed,
     zypper: undefined,
@@ -114,19 +114,53 @@ export async function expiry(ctx: CollectorContext, q: ExpiryQuestion): Promise<
   return chooseExpiry({ ...evidence, zypper: answer });
 }
 
+/** Lines parsed between two turns of the event loop. */
+const SLICE_LINES = 10_000;
+
+/**
+ * Parse a data file in slices of SLICE_LINES lines, letting the event loop run between them: a
+ * 4 MiB file of two million short lines takes a few hundred milliseconds to parse, and
+ * /-/healthy and the other scrapes must not wait for it.
+ */
+async function parseInSlices(text: string, source: string): Promise<LifecycleData> {
+  const entries: LifecycleEntry[] = [];
+  const problems: string[] = [];
+  let problemCount = 0;
+  for (let start = 0, line = 1; start < text.length; ) {
+    let end = start;
+    let lines = 0;
+    while (lines < SLICE_LINES && end < text.length) {
+      const nl = text.indexOf('\n', end);
+      end = nl === -1 ? text.length : nl + 1;
+      lines++;
+    }
+    const part = parseLifecycleData(text.slice(start, end), source, line);
+    for (const e of part.entries) entries.push(e);
+    problems.push(...part.problems.slice(0, MAX_PROBLEMS - problems.length));
+    problemCount += part.problemCount;
+    start = end;
+    line += lines;
+    if (start < text.length) await new Promise((resolve) => setImmediate(resolve));
+  }
+  return { entries, problems, problemCount };
+}
+
 /** Every line of the lifecycle data files, in zypper-lifecycle's order. */
-function readLifecycleData(ctx: CollectorContext): LifecycleEntry[] {
+async function readLifecycleData(ctx: CollectorContext): Promise<LifecycleEntry[]> {
   const entries: LifecycleEntry[] = [];
   for (const rel of LIFECYCLE_PATHS) {
     const p = rootfsPath(ctx.paths, rel);
     const text = readOptionalHostFile(p, LIFECYCLE_FILE_LIMIT);
     if (text === undefined) continue;
     const source = hostView(ctx.paths, p);
-    const data = parseLifecycleData(text, source);
-    for (const problem of data.problems) ctx.log.warn('skipped a lifecycle data line', { detail: problem });
+    const data = await parseInSlices(text, source);
+    // One line per file and refresh, however many lines are bad: a count and the first few.
+    if (data.problemCount > 0) {
+      ctx.log.warn('skipped lifecycle data lines', { file: source, skipped: data.problemCount, first: data.problems.join('; ') });
+    }
     // A few bad lines are skipped (as zypper-lifecycle does); a file with nothing usable at all
     // (truncated, emptied, overwritten) is a broken source, not "no date for this package".
-    if (data.entries.length === 0) ctx.problem(`${source}: no usable lifecycle line${data.problems.length > 0 ? ` (${data.problems.length} bad)` : ' (empty)'}`);
+    if (data.entries.length === 0) ctx.problem(`${source}: no usable lifecycle line${data.problemCount > 0 ? ` (${data.problemCount} bad)` : ' (empty)'}`);
     for (const e of data.entries) entries.push(e);
   }
   return entries;
