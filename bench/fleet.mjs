@@ -142,9 +142,15 @@ function writeOpenMetrics(file, { fleet }, now, records) {
     size += s.length;
     if (size > 1 << 20) flush();
   };
-  const lbl = (o) => `{${Object.entries(o).map(([k, v]) => `${k}="${v}"`).join(',')}}`;
+  const lbl = (o) =>
+    `{${Object.entries(o)
+      .map(([k, v]) => `${k}="${v}"`)
+      .join(',')}}`;
   let seriesCount = 0;
-  const L = (o) => Object.entries(o).map(([k, v]) => `${k}="${v}"`).join(',');
+  const L = (o) =>
+    Object.entries(o)
+      .map(([k, v]) => `${k}="${v}"`)
+      .join(',');
   /**
    * A family: `each(host, step)` gives [labels, value] pairs, labels as the text after the host's
    * job and instance labels ('' for none). Each series is written in time order.
@@ -193,7 +199,19 @@ function writeOpenMetrics(file, { fleet }, now, records) {
   family('klp_patch_enabled', 'gauge', (h, s) => (s.active > 0 ? [[L({ patch: patchName(s) }), 1]] : []));
   family('klp_patch_transition', 'gauge', (h, s) => (s.active > 0 ? [[L({ patch: patchName(s) }), s.state === 'transition' ? 1 : 0]] : []));
   family('klp_patch_info', 'gauge', (h, s) =>
-    s.active > 0 ? [[L({ patch: patchName(s), package: `kernel-livepatch-${s.k.release.replace(/[.-]/g, '_').replace(/_default$/, '-default')}`, version: String(s.active), release: `${s.k.revision.split('.')[0]}.13.${s.active + 2}.1` }), 1]] : [],
+    s.active > 0
+      ? [
+          [
+            L({
+              patch: patchName(s),
+              package: `kernel-livepatch-${s.k.release.replace(/[.-]/g, '_').replace(/_default$/, '-default')}`,
+              version: String(s.active),
+              release: `${s.k.revision.split('.')[0]}.13.${s.active + 2}.1`,
+            }),
+            1,
+          ],
+        ]
+      : [],
   );
   family('klp_patch_active_version', 'gauge', (h, s) => one(s.active));
   family('klp_packages_installed', 'gauge', (h, s) => one(s.installed === undefined ? 0 : s.installed > 0 ? 2 : 0));
@@ -204,7 +222,7 @@ function writeOpenMetrics(file, { fleet }, now, records) {
   const expiry = (s) => now + s.k.expiryDays * DAY;
   family('klp_patch_expiry_timestamp_seconds', 'gauge', (h, s) => one(h.unsupported || h.failing === 'lifecycle' ? undefined : expiry(s)));
   family('klp_patch_days_until_expiry', 'gauge', (h, s) => one(h.unsupported || h.failing === 'lifecycle' ? undefined : +((expiry(s) - s.t) / DAY).toFixed(6)));
-  family('process_cpu_seconds_total', 'counter', (h, s) => one(+((s.t - h.st[0].t) * 0.0004 + h.h % 7).toFixed(2)));
+  family('process_cpu_seconds_total', 'counter', (h, s) => one(+((s.t - h.st[0].t) * 0.0004 + (h.h % 7)).toFixed(2)));
   family('process_resident_memory_bytes', 'gauge', (h) => one(Math.round(h.rss)));
   // What the recording rules of alerts/klp.rules.yml record (backfilled with the raw series, so that
   // the dashboards and alerts that read them have data; fleetBench checks them against the rules).
@@ -234,16 +252,12 @@ function writeOpenMetrics(file, { fleet }, now, records) {
     }
   };
   const backfill = {
-    'instance:klp_patch_active_version:kernel': () =>
-      family('instance:klp_patch_active_version:kernel', 'gauge', (h, s) => (s.active === undefined ? [] : [[s.k.releaseRevision, s.active]])),
-    'revision:klp_patch_active_version:max': () =>
-      agg('revision:klp_patch_active_version:max', (s) => (s.active === undefined ? [] : [[lbl({ job: JOB, revision: s.k.revision }), s.active, 'max']])),
+    'instance:klp_patch_active_version:kernel': () => family('instance:klp_patch_active_version:kernel', 'gauge', (h, s) => (s.active === undefined ? [] : [[s.k.releaseRevision, s.active]])),
+    'revision:klp_patch_active_version:max': () => agg('revision:klp_patch_active_version:max', (s) => (s.active === undefined ? [] : [[lbl({ job: JOB, revision: s.k.revision }), s.active, 'max']])),
     'revision_active_version:klp_hosts:count': () =>
       agg('revision_active_version:klp_hosts:count', (s) => (s.active === undefined ? [] : [[lbl({ job: JOB, revision: s.k.revision, active_version: String(s.active) }), 1, 'sum']])),
-    'state:klp_livepatch_state:sum': () =>
-      agg('state:klp_livepatch_state:sum', (s) => ['patched', 'transition', 'unpatched', 'unsupported'].map((x) => [lbl({ job: JOB, state: x }), x === s.state ? 1 : 0, 'sum'])),
-    'collector:klp_scrape_collector_failing:count': () =>
-      agg('collector:klp_scrape_collector_failing:count', (s, h) => collectors.map((c) => [lbl({ job: JOB, collector: c }), c === h.failing ? 1 : 0, 'sum'])),
+    'state:klp_livepatch_state:sum': () => agg('state:klp_livepatch_state:sum', (s) => ['patched', 'transition', 'unpatched', 'unsupported'].map((x) => [lbl({ job: JOB, state: x }), x === s.state ? 1 : 0, 'sum'])),
+    'collector:klp_scrape_collector_failing:count': () => agg('collector:klp_scrape_collector_failing:count', (s, h) => collectors.map((c) => [lbl({ job: JOB, collector: c }), c === h.failing ? 1 : 0, 'sum'])),
     'collector:klp_scrape_collector_duration_seconds:max': () =>
       agg('collector:klp_scrape_collector_duration_seconds:max', (s, h) => collectors.map((c) => [lbl({ job: JOB, collector: c }), collectorSeconds(h, s, c), 'max'])),
     'job:scrape_duration_seconds:max': () => agg('job:scrape_duration_seconds:max', (s, h) => [[lbl({ job: JOB }), scrapeSeconds(h, s), 'max']]),
@@ -266,7 +280,13 @@ function loadQueries(hostInstance, intervalS, srcDir) {
   const queries = [];
   const rateInterval = `${Math.max(RANGE_STEP_S + intervalS, 4 * intervalS)}s`;
   // Grafana dashboards only (dashboards/ may hold other JSON, e.g. a tsconfig.json).
-  const dashboards = (existsSync(dashDir) ? readdirSync(dashDir).filter((f) => f.endsWith('.json')).sort() : []).filter((f) => {
+  const dashboards = (
+    existsSync(dashDir)
+      ? readdirSync(dashDir)
+          .filter((f) => f.endsWith('.json'))
+          .sort()
+      : []
+  ).filter((f) => {
     try {
       return Array.isArray(JSON.parse(readFileSync(path.join(dashDir, f), 'utf8')).panels);
     } catch {
@@ -289,7 +309,11 @@ function loadQueries(hostInstance, intervalS, srcDir) {
     };
     walk(d.panels);
   }
-  const ruleFiles = existsSync(alertDir) ? readdirSync(alertDir).filter((f) => /\.ya?ml$/.test(f) && !/alertmanager/.test(f)).sort() : [];
+  const ruleFiles = existsSync(alertDir)
+    ? readdirSync(alertDir)
+        .filter((f) => /\.ya?ml$/.test(f) && !/alertmanager/.test(f))
+        .sort()
+    : [];
   const records = [];
   for (const f of ruleFiles) {
     const doc = YAML.parse(readFileSync(path.join(alertDir, f), 'utf8'));
@@ -342,7 +366,12 @@ export async function fleetBench({ tmp, hosts, days, intervalMin, log, target })
   const src = await querySource(tmp);
   const q = { ...loadQueries(host, interval, src.dir), origin: src.origin };
   const omFile = path.join(tmp, 'fleet.om');
-  const written = writeOpenMetrics(omFile, sim, tEnd, q.records.map((r) => r.record));
+  const written = writeOpenMetrics(
+    omFile,
+    sim,
+    tEnd,
+    q.records.map((r) => r.record),
+  );
   const omBytes = (await fs.stat(omFile)).size;
   const genS = (performance.now() - g0) / 1000;
   log(`  generated ${written.samples} samples of ${written.series} series (${(omBytes / 2 ** 30).toFixed(2)} GiB) in ${fmt(genS, 1)} s`);
@@ -365,10 +394,7 @@ export async function fleetBench({ tmp, hosts, days, intervalMin, log, target })
   // latest sample of a series, and a series that ended (a reboot into another kernel changes
   // klp_kernel_info's labels) is gone by the next sample, as staleness markers would make it.
   const lookback = `${interval - 1}s`;
-  const promArgs = [
-    `--config.file=${cfg}`, `--storage.tsdb.path=${dataDir}`, '--storage.tsdb.retention.time=36500d', `--web.listen-address=${LOOPBACK}:${port}`,
-    `--query.lookback-delta=${lookback}`, '--log.level=warn',
-  ];
+  const promArgs = [`--config.file=${cfg}`, `--storage.tsdb.path=${dataDir}`, '--storage.tsdb.retention.time=36500d', `--web.listen-address=${LOOPBACK}:${port}`, `--query.lookback-delta=${lookback}`, '--log.level=warn'];
   const prom = start('prometheus', promArgs, { name: 'prometheus' });
   const api = `http://${LOOPBACK}:${port}`;
   try {
@@ -405,7 +431,12 @@ export async function fleetBench({ tmp, hosts, days, intervalMin, log, target })
     const instant = async (expr) => {
       const res = await (await fetch(`${api}/api/v1/query?${new URLSearchParams({ query: expr, time: String(tEnd) })}`)).json();
       if (res.status !== 'success') return { error: res.error ?? 'query failed', series: new Map() };
-      const key = (m) => JSON.stringify(Object.entries(m).filter(([k]) => k !== '__name__').sort());
+      const key = (m) =>
+        JSON.stringify(
+          Object.entries(m)
+            .filter(([k]) => k !== '__name__')
+            .sort(),
+        );
       return { series: new Map((res.data?.result ?? []).map((r) => [key(r.metric), Number(r.value[1])])) };
     };
     const close = (a, b) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
@@ -420,10 +451,7 @@ export async function fleetBench({ tmp, hosts, days, intervalMin, log, target })
         const rawVals = [...(await instant(x.raw)).series.values()].sort((a, b) => a - b);
         const recVals = [...(await instant(shipped.expr)).series.values()].sort((a, b) => a - b);
         const rec = x.compare === 'equal-nonzero' ? recVals.filter((v) => v !== 0) : recVals;
-        same =
-          x.compare === 'max'
-            ? rawVals.length > 0 && recVals.length === 1 && close(Math.max(...rawVals), recVals[0])
-            : rawVals.length === rec.length && rawVals.every((v, i) => close(v, rec[i]));
+        same = x.compare === 'max' ? rawVals.length > 0 && recVals.length === 1 && close(Math.max(...rawVals), recVals[0]) : rawVals.length === rec.length && rawVals.every((v, i) => close(v, rec[i]));
       }
       recorded.push({ ...x, rawTime, shipped, same });
     }
@@ -448,7 +476,7 @@ export async function fleetBench({ tmp, hosts, days, intervalMin, log, target })
         kind: 'range',
         what: `each rule expression < 1 s over ${hosts} hosts: ${stepWhat}`,
         // Why this one cannot be met by recording rules (said only when it is not met).
-        why: 'a 7-day range of a rule expression evaluates every host\'s series at every step, which only graphing it in the Prometheus UI does; the rule engine evaluates it instantly (row above) and the dashboards read ALERTS and recorded series',
+        why: "a 7-day range of a rule expression evaluates every host's series at every step, which only graphing it in the Prometheus UI does; the rule engine evaluates it instantly (row above) and the dashboards read ALERTS and recorded series",
       },
     ];
     for (const g of groups) {
@@ -464,7 +492,12 @@ export async function fleetBench({ tmp, hosts, days, intervalMin, log, target })
     target(
       `fleet dashboard time series panels read recorded series: ${stepWhat} < 1 s, same values as the raw expression`,
       panelsOk,
-      recorded.map((r) => `${r.panel} ${r.rawTime.error ? 'failed' : `${fmt(r.rawTime.ms, 0)} ms`} → ${!r.shipped ? 'panel not found' : r.shipped.error ? 'failed' : `${fmt(r.shipped.ms, 0)} ms`}${r.shipped && !r.same ? ' (values differ)' : ''}`).join('; '),
+      recorded
+        .map(
+          (r) =>
+            `${r.panel} ${r.rawTime.error ? 'failed' : `${fmt(r.rawTime.ms, 0)} ms`} → ${!r.shipped ? 'panel not found' : r.shipped.error ? 'failed' : `${fmt(r.shipped.ms, 0)} ms`}${r.shipped && !r.same ? ' (values differ)' : ''}`,
+        )
+        .join('; '),
     );
     const mismatched = ruleEval.filter((r) => !r.matches);
     if (mismatched.length) log(`  backfilled series differ from their rule at the end: ${mismatched.map((r) => r.record).join(', ')}`);
@@ -530,8 +563,19 @@ function markdown(x) {
   p('Commands (DIR: a temp dir):');
   p();
   p('```');
-  p(`promtool ${x.promtoolArgs.join(' ').replace(/\S*fleet\.om/, 'DIR/fleet.om').replace(/\S*tsdb$/, 'DIR/tsdb')}`);
-  p(`prometheus ${x.promArgs.join(' ').replace(/--config\.file=\S+/, '--config.file=DIR/prometheus.yml').replace(/--storage\.tsdb\.path=\S+/, '--storage.tsdb.path=DIR/tsdb').replace(/127\.0\.0\.1:\d+/, '127.0.0.1:PORT')}`);
+  p(
+    `promtool ${x.promtoolArgs
+      .join(' ')
+      .replace(/\S*fleet\.om/, 'DIR/fleet.om')
+      .replace(/\S*tsdb$/, 'DIR/tsdb')}`,
+  );
+  p(
+    `prometheus ${x.promArgs
+      .join(' ')
+      .replace(/--config\.file=\S+/, '--config.file=DIR/prometheus.yml')
+      .replace(/--storage\.tsdb\.path=\S+/, '--storage.tsdb.path=DIR/tsdb')
+      .replace(/127\.0\.0\.1:\d+/, '127.0.0.1:PORT')}`,
+  );
   p('```');
   p();
   if (x.q.fromRepo) {
@@ -543,7 +587,7 @@ function markdown(x) {
   p(`\`$__rate_interval\` = max(step + sample interval, 4 × sample interval). Instant queries at the end of the data; range queries over the`);
   p(`7 days before it at a ${RANGE_STEP_S / 60}-minute step (what Grafana picks for 7 days on a ~1000 px panel). Rule expressions both ways.`);
   p(`Each query runs 3 times (once when the first run takes over 2 s); the median is reported (and the maximum). Queries time out after ${QUERY_TIMEOUT}`);
-  p('(Prometheus\'s `timeout` parameter); Prometheus\'s default `--query.max-samples` (50 million) applies.');
+  p("(Prometheus's `timeout` parameter); Prometheus's default `--query.max-samples` (50 million) applies.");
   p();
   p('| source | kind | median ms | max ms | series | points | expression |');
   p('|---|---|---|---|---|---|---|');
@@ -552,12 +596,12 @@ function markdown(x) {
     p(`| ${r.source.replaceAll('|', '\\|')} | ${r.kind} | ${ms} | ${fmt(r.max, 1)} | ${r.series ?? ''} | ${r.points ?? ''} | \`${r.expr.replace(/\s+/g, ' ').replaceAll('|', '\\|')}\` |`);
   }
   p();
-  p('### The fleet dashboard\'s time series panels on recorded series');
+  p("### The fleet dashboard's time series panels on recorded series");
   p();
-  p('A 7-day range of an aggregation over every host evaluates every series at every step. The fleet dashboard\'s time series');
+  p("A 7-day range of an aggregation over every host evaluates every series at every step. The fleet dashboard's time series");
   p('panels therefore read series recorded by the recording rules of alerts/klp.rules.yml (a handful of series, one per job and');
   p('state or collector): the dashboard uses the recorded expressions, timed in the table above with every other dashboard query.');
-  p('Here each panel\'s shipped expression is compared with the expression over the raw series it replaced ($instance = All). The');
+  p("Here each panel's shipped expression is compared with the expression over the raw series it replaced ($instance = All). The");
   p('recorded series are fleet-wide, so these panels ignore the Instance filter (their descriptions say so); a per-host view over');
   p('7 days is the host dashboard\'s, and "Slowest scrapes" (an instant `topk`) shows which hosts scrape slowly.');
   p();

@@ -39,11 +39,21 @@ export function requireTool(cmd, pkg) {
 export function versionOf(cmd, args = ['--version']) {
   try {
     const out = execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
-    return out.split('\n').find((l) => l.trim() !== '')?.trim() ?? '?';
+    return (
+      out
+        .split('\n')
+        .find((l) => l.trim() !== '')
+        ?.trim() ?? '?'
+    );
   } catch (err) {
     // wrk prints its version as part of the usage text on stderr and exits 1.
     const text = `${err.stdout ?? ''}${err.stderr ?? ''}`;
-    return text.split('\n').find((l) => l.trim() !== '')?.trim() ?? '?';
+    return (
+      text
+        .split('\n')
+        .find((l) => l.trim() !== '')
+        ?.trim() ?? '?'
+    );
   }
 }
 

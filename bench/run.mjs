@@ -15,8 +15,31 @@ import path from 'node:path';
 import { fleetBench } from './fleet.mjs';
 import { repositoriesBench } from './repositories.mjs';
 import {
-  copyHost, fmt, freePort, get, LOOPBACK, MAIN, median, mib, MissingTool, PROJECT, quantile, requireTool, NODE_FLAGS, rssBytes, sample,
-  scrapeFor, scrapeN, sleep, start, startExporter, hostArgs, tempDir, versionOf, waitHttp, wrk,
+  copyHost,
+  fmt,
+  freePort,
+  get,
+  LOOPBACK,
+  MAIN,
+  median,
+  mib,
+  MissingTool,
+  PROJECT,
+  quantile,
+  requireTool,
+  NODE_FLAGS,
+  rssBytes,
+  sample,
+  scrapeFor,
+  scrapeN,
+  sleep,
+  start,
+  startExporter,
+  hostArgs,
+  tempDir,
+  versionOf,
+  waitHttp,
+  wrk,
 } from './lib.mjs';
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -24,11 +47,20 @@ const SCENARIO = 'sles15sp6-patched';
 const CFG = QUICK
   ? { seconds: 3, pairs: 3, connections: [10, 64], spawnScrapes: 10_000, memScrapes: 10_000, slowSleep: 10, fleet: { hosts: 1000, days: 7, intervalMin: 240 } }
   : { seconds: 8, pairs: 3, connections: [10, 64], spawnScrapes: 10_000, memScrapes: 100_000, slowSleep: 10, fleet: { hosts: 10_000, days: 7, intervalMin: 240 } };
-for (const [k, env] of [['seconds', 'BENCH_SECONDS'], ['pairs', 'BENCH_PAIRS']]) if (process.env[env]) CFG[k] = Number(process.env[env]);
+for (const [k, env] of [
+  ['seconds', 'BENCH_SECONDS'],
+  ['pairs', 'BENCH_PAIRS'],
+])
+  if (process.env[env]) CFG[k] = Number(process.env[env]);
 if (process.env.BENCH_FLEET_HOSTS) CFG.fleet.hosts = Number(process.env.BENCH_FLEET_HOSTS);
 if (process.env.BENCH_FLEET_INTERVAL_MIN) CFG.fleet.intervalMin = Number(process.env.BENCH_FLEET_INTERVAL_MIN);
 const ALL_SECTIONS = ['scrape', 'spawns', 'slow', 'memory', 'large', 'fleet', 'repositories'];
-const SECTIONS = new Set((process.env.BENCH_ONLY ?? ALL_SECTIONS.join(',')).split(',').map((x) => x.trim()).filter(Boolean));
+const SECTIONS = new Set(
+  (process.env.BENCH_ONLY ?? ALL_SECTIONS.join(','))
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
 const unknownSections = [...SECTIONS].filter((x) => !ALL_SECTIONS.includes(x));
 if (unknownSections.length || SECTIONS.size === 0) {
   process.stderr.write(`bench: BENCH_ONLY: unknown section(s) ${unknownSections.join(', ') || '(none given)'}; known: ${ALL_SECTIONS.join(',')}\n`);
@@ -63,8 +95,7 @@ async function main() {
 
   const md = report();
   process.stdout.write(`\n${summaryTable()}\n`);
-  const out =
-    process.env.BENCH_OUTPUT ?? (PARTIAL ? path.join(os.tmpdir(), `klp-benchmarks-${[...SECTIONS].join('-')}.md`) : path.join(PROJECT, 'docs/benchmarks.md'));
+  const out = process.env.BENCH_OUTPUT ?? (PARTIAL ? path.join(os.tmpdir(), `klp-benchmarks-${[...SECTIONS].join('-')}.md`) : path.join(PROJECT, 'docs/benchmarks.md'));
   await fs.writeFile(out, md);
   if (PARTIAL && !process.env.BENCH_OUTPUT) log(`bench: partial run (BENCH_ONLY=${[...SECTIONS].join(',')}): docs/benchmarks.md left unchanged`);
   log(`bench: wrote ${path.relative(process.cwd(), out) || out}`);
@@ -112,7 +143,14 @@ async function scrapeBench(tmp) {
   const nePort = await freePort();
   // --web.max-requests=64: klp_exporter's default limit (node_exporter's is 40, which answers
   // part of the 64-connection runs with 503).
-  const neArgs = ['--collector.disable-defaults', '--collector.textfile', `--collector.textfile.directory=${tfDir}`, `--web.listen-address=${LOOPBACK}:${nePort}`, '--web.disable-exporter-metrics', '--web.max-requests=64'];
+  const neArgs = [
+    '--collector.disable-defaults',
+    '--collector.textfile',
+    `--collector.textfile.directory=${tfDir}`,
+    `--web.listen-address=${LOOPBACK}:${nePort}`,
+    '--web.disable-exporter-metrics',
+    '--web.max-requests=64',
+  ];
   const ne = start('prometheus-node-exporter', neArgs, { name: 'node_exporter' });
   const neUrl = `http://${LOOPBACK}:${nePort}/metrics`;
   await waitHttp(neUrl, ne);
@@ -162,7 +200,9 @@ async function scrapeBench(tmp) {
   const runs = await get(exp.metrics);
   await Promise.all([exp.proc.stop(), ne.stop(), bare.stop()]);
   return {
-    byConn, sizes, seriesCount,
+    byConn,
+    sizes,
+    seriesCount,
     commands: {
       exporter: `node ${NODE_FLAGS.join(' ')} dist/main.js --web.listen-address=127.0.0.1:PORT --path.rootfs=HOST/root --exec.path=HOST/bin --web.disable-exporter-metrics ${host.extra.join(' ')}`,
       textfile: `node dist/main.js --path.rootfs=HOST/root --exec.path=HOST/bin --web.disable-exporter-metrics ${host.extra.join(' ')} --textfile.output=DIR/klp.prom`,
@@ -259,7 +299,19 @@ async function slowBench(tmp) {
   const inRefresh = during.filter((r) => !done || r.at < done.at);
   const after = await get(exp.metrics);
   await exp.proc.stop();
-  const stats = (rs) => ({ n: rs.length, p50: quantile(rs.map((r) => r.ms), 0.5), p99: quantile(rs.map((r) => r.ms), 0.99), max: Math.max(...rs.map((r) => r.ms)), non200: rs.filter((r) => r.status !== 200).length });
+  const stats = (rs) => ({
+    n: rs.length,
+    p50: quantile(
+      rs.map((r) => r.ms),
+      0.5,
+    ),
+    p99: quantile(
+      rs.map((r) => r.ms),
+      0.99,
+    ),
+    max: Math.max(...rs.map((r) => r.ms)),
+    non200: rs.filter((r) => r.status !== 200).length,
+  });
   const res = {
     sleep: CFG.slowSleep,
     baseline: stats(baseline),
@@ -304,7 +356,10 @@ async function largeHostBench(tmp) {
   await fs.writeFile(path.join(host.dir, 'cmd/klp_-v_patches.out'), '');
   const small = await copyHost(SCENARIO, path.join(tmp, 'large-host-peer'));
   const out = {};
-  for (const [name, h] of [['large', host], ['fixture', small]]) {
+  for (const [name, h] of [
+    ['large', host],
+    ['fixture', small],
+  ]) {
     const exp = await startExporter(h);
     await waitCached(exp.metrics);
     const body = await get(exp.metrics);
@@ -372,9 +427,16 @@ function report() {
   const p = (s = '') => L.push(s);
   p('# Benchmarks');
   p();
-  const env = Object.entries(process.env).filter(([k]) => k.startsWith('BENCH_') && k !== 'BENCH_OUTPUT').map(([k, v]) => `${k}=${v} `).join('');
+  const env = Object.entries(process.env)
+    .filter(([k]) => k.startsWith('BENCH_') && k !== 'BENCH_OUTPUT')
+    .map(([k, v]) => `${k}=${v} `)
+    .join('');
   p(`Generated by \`${env}npm run bench\` (bench/run.mjs) on ${results.started.toISOString().replace(/\.\d+Z$/, 'Z')}; it took ${fmt((results.finished - results.started) / 60_000, 1)} min.`);
-  p(QUICK ? '**This is a quick smoke run (BENCH_QUICK=1): short runs, fewer scrapes, a smaller fleet. Not for quoting.**' : 'Full run. The machine is shared and noisy (wrk and the server share its cores): quote the medians and ratios, not single runs.');
+  p(
+    QUICK
+      ? '**This is a quick smoke run (BENCH_QUICK=1): short runs, fewer scrapes, a smaller fleet. Not for quoting.**'
+      : 'Full run. The machine is shared and noisy (wrk and the server share its cores): quote the medians and ratios, not single runs.',
+  );
   if (PARTIAL) p(`**Partial run: only ${[...SECTIONS].join(', ')} (BENCH_ONLY); the other sections are missing.**`);
   p();
   p('## Machine and versions');
@@ -397,7 +459,7 @@ function report() {
     p(`families from a textfile written by the exporter's own \`--textfile.output\` mode (${s.seriesCount.node_exporter} series with its own`);
     p(`textfile/scrape series, ${s.sizes.node_exporter} bytes). The bare Node \`http\` server answers the exporter's bytes from memory (the ceiling for Node).`);
     p(`Each pair runs the three servers one after the other, in alternating order, ${CFG.seconds} s each; ratios are exporter / other, per pair, then the median.`);
-    p('req/s counts successful (2xx) responses only. node_exporter gets `--web.max-requests=64`, the exporter\'s default limit (its own default of 40');
+    p("req/s counts successful (2xx) responses only. node_exporter gets `--web.max-requests=64`, the exporter's default limit (its own default of 40");
     p('answers part of a 64-connection run with fast 503s).');
     p();
     p('Commands (HOST: a copy of the fixture host in a temp dir; PORT: a free loopback port):');
@@ -409,14 +471,20 @@ function report() {
     for (const [c, v] of Object.entries(s.byConn)) {
       p(`### ${c} connections`);
       p();
-      p('| pair | order | exporter req/s | node_exporter req/s | bare req/s | exporter p50 / p99 ms | node_exporter p50 / p99 ms | bare p50 / p99 ms | exporter/node_exporter | exporter/bare | p99 exporter/node_exporter |');
+      p(
+        '| pair | order | exporter req/s | node_exporter req/s | bare req/s | exporter p50 / p99 ms | node_exporter p50 / p99 ms | bare p50 / p99 ms | exporter/node_exporter | exporter/bare | p99 exporter/node_exporter |',
+      );
       p('|---|---|---|---|---|---|---|---|---|---|---|');
       v.pairs.forEach((x, i) => {
         const lat = (r) => `${fmt(r.p50)} / ${fmt(r.p99)}`;
-        p(`| ${i + 1} | ${x.order.map((o) => o.replace('node_exporter', 'ne')).join(', ')} | ${fmt(x.exporter.rps, 0)} | ${fmt(x.node_exporter.rps, 0)} | ${fmt(x.bare.rps, 0)} | ${lat(x.exporter)} | ${lat(x.node_exporter)} | ${lat(x.bare)} | ${fmt(x.vsNode)} | ${fmt(x.vsBare)} | ${fmt(x.p99VsNode)} |`);
+        p(
+          `| ${i + 1} | ${x.order.map((o) => o.replace('node_exporter', 'ne')).join(', ')} | ${fmt(x.exporter.rps, 0)} | ${fmt(x.node_exporter.rps, 0)} | ${fmt(x.bare.rps, 0)} | ${lat(x.exporter)} | ${lat(x.node_exporter)} | ${lat(x.bare)} | ${fmt(x.vsNode)} | ${fmt(x.vsBare)} | ${fmt(x.p99VsNode)} |`,
+        );
       });
       const md = v.median;
-      p(`| **median** | | ${fmt(md.exporter.rps, 0)} | ${fmt(md.node_exporter.rps, 0)} | ${fmt(md.bare.rps, 0)} | ${fmt(md.exporter.p50)} / ${fmt(md.exporter.p99)} | ${fmt(md.node_exporter.p50)} / ${fmt(md.node_exporter.p99)} | ${fmt(md.bare.p50)} / ${fmt(md.bare.p99)} | **${fmt(md.vsNode)}** | **${fmt(md.vsBare)}** | **${fmt(md.p99VsNode)}** |`);
+      p(
+        `| **median** | | ${fmt(md.exporter.rps, 0)} | ${fmt(md.node_exporter.rps, 0)} | ${fmt(md.bare.rps, 0)} | ${fmt(md.exporter.p50)} / ${fmt(md.exporter.p99)} | ${fmt(md.node_exporter.p50)} / ${fmt(md.node_exporter.p99)} | ${fmt(md.bare.p50)} / ${fmt(md.bare.p99)} | **${fmt(md.vsNode)}** | **${fmt(md.vsBare)}** | **${fmt(md.p99VsNode)}** |`,
+      );
       const errs = v.pairs.flatMap((x) => ['exporter', 'node_exporter', 'bare'].filter((k) => x[k].errors || x[k].socket).map((k) => `${k}: ${x[k].errors} non-2xx ${x[k].socket ?? ''}`));
       if (errs.length) p(`\nErrors: ${errs.join('; ')}`);
       p();
@@ -429,11 +497,15 @@ function report() {
     p('## 2. Process spawns per scrape');
     p();
     p('Each fake tool of the host copy is a shell wrapper that appends its name to a file before running the fake, so spawns are');
-    p("counted outside the exporter as well as by its own `klp_exporter_command_runs_total{command}`.");
+    p('counted outside the exporter as well as by its own `klp_exporter_command_runs_total{command}`.');
     p();
     p('| phase | scrapes | spawns (wrapper) | klp_exporter_command_runs_total increase |');
     p('|---|---|---|---|');
-    const show = (o) => Object.entries(o).filter(([, v]) => v).map(([k, v]) => `${k} ${v}`).join(', ') || '0';
+    const show = (o) =>
+      Object.entries(o)
+        .filter(([, v]) => v)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || '0';
     p(`| start-up and warm-up | – | ${show(sp.warm.wrapper)} | ${show(sp.warm.metric)} |`);
     p(`| ${sp.n} scrapes on the unchanged host (${fmt(sp.elapsed, 1)} s, ${sp.ok200} × 200) | ${sp.n} | ${show(sp.steady.wrapper)} | ${show(sp.steady.metric)} |`);
     p(`| touch usr/lib/sysimage/rpm/Packages.db once, then scrape | ${sp.touchScrapes} | ${show(sp.refresh.wrapper)} | ${show(sp.refresh.metric)} |`);
@@ -485,7 +557,7 @@ function report() {
   p('```');
   p();
   p('Knobs: `BENCH_ONLY=scrape,spawns,slow,memory,fleet`, `BENCH_SECONDS`, `BENCH_PAIRS`, `BENCH_FLEET_HOSTS`, `BENCH_FLEET_INTERVAL_MIN`,');
-  p('`BENCH_FLEET_QUERIES_REF` (a git ref of this repository: time its dashboards and rules instead of the checkout\'s),');
+  p("`BENCH_FLEET_QUERIES_REF` (a git ref of this repository: time its dashboards and rules instead of the checkout's),");
   p('`BENCH_OUTPUT` (another file instead of docs/benchmarks.md).');
   p();
   return L.join('\n');

@@ -41,9 +41,7 @@ export function grid(x: number, y: number, w: number, h: number): dashboard.Grid
 }
 
 export function thresholds(...steps: [number | null, string][]): dashboard.ThresholdsConfigBuilder {
-  return new dashboard.ThresholdsConfigBuilder()
-    .mode(dashboard.ThresholdsMode.Absolute)
-    .steps(steps.map(([value, color]) => ({ value, color })));
+  return new dashboard.ThresholdsConfigBuilder().mode(dashboard.ThresholdsMode.Absolute).steps(steps.map(([value, color]) => ({ value, color })));
 }
 
 export const lastValue = new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false);
@@ -115,12 +113,6 @@ export function hostDashboardUrl(instanceExpr: string): string {
 /** A time series panel with a visible legend and a shared tooltip. */
 export function timeSeriesPanel(): timeseries.PanelBuilder {
   return new timeseries.PanelBuilder()
-    .legend(
-      new common.VizLegendOptionsBuilder()
-        .showLegend(true)
-        .displayMode(common.LegendDisplayMode.List)
-        .placement(common.LegendPlacement.Bottom)
-        .calcs([]),
-    )
+    .legend(new common.VizLegendOptionsBuilder().showLegend(true).displayMode(common.LegendDisplayMode.List).placement(common.LegendPlacement.Bottom).calcs([]))
     .tooltip(new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Multi).sort(common.SortOrder.None));
 }

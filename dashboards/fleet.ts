@@ -77,11 +77,10 @@ const hostTable = new table.PanelBuilder()
   .withTarget(target('C', `max by (instance) (${hostMetric('klp_patch_active_version')})`, { instant: true, table: true }))
   .withTarget(target('D', `max by (instance) (${hostMetric('klp_patch_installed_version')})`, { instant: true, table: true }))
   .withTarget(
-    target(
-      'E',
-      `max by (instance) (${hostMetric('klp_kernel_info')} * on (job, revision) group_left revision:klp_patch_active_version:max{${JOB}})`,
-      { instant: true, table: true },
-    ),
+    target('E', `max by (instance) (${hostMetric('klp_kernel_info')} * on (job, revision) group_left revision:klp_patch_active_version:max{${JOB}})`, {
+      instant: true,
+      table: true,
+    }),
   )
   .withTarget(target('F', `max by (instance) (${days})`, { instant: true, table: true }))
   .withTarget(target('G', `max by (instance) (${hostMetric('klp_patch_cves')})`, { instant: true, table: true }))
@@ -115,9 +114,7 @@ const hostTable = new table.PanelBuilder()
     { id: 'mappings', value: stateMappings },
     { id: 'custom.cellOptions', value: { type: 'color-text' } },
   ])
-  .overrideByName('Instance', [
-    { id: 'links', value: [{ title: 'Host detail for ${__value.raw}', url: hostDashboardUrl('${__value.raw}') }] },
-  ]);
+  .overrideByName('Instance', [{ id: 'links', value: [{ title: 'Host detail for ${__value.raw}', url: hostDashboardUrl('${__value.raw}') }] }]);
 
 export function fleetDashboard() {
   const d = config.dashboards.fleet;
@@ -204,7 +201,9 @@ export function fleetDashboard() {
     .withPanel(
       timeSeriesPanel()
         .title('Live patch state over time')
-        .description(`Number of hosts in each live patch state over time (unknown: the exporter answers without a state).${fleetWide('state:klp_livepatch_state:sum')}`)
+        .description(
+          `Number of hosts in each live patch state over time (unknown: the exporter answers without a state).${fleetWide('state:klp_livepatch_state:sum')}`,
+        )
         .datasource(DS)
         .unit('short')
         .decimals(0)
@@ -252,7 +251,7 @@ export function fleetDashboard() {
         .title('Hosts behind the fleet for their kernel')
         .description(
           'Hosts whose active live patch version is below the highest version active on any host with the same kernel revision ' +
-            '(recording rule revision:klp_patch_active_version:max). Value: the host\'s active version.',
+            "(recording rule revision:klp_patch_active_version:max). Value: the host's active version.",
         )
         .datasource(DS)
         .unit('none')
@@ -284,9 +283,7 @@ export function fleetDashboard() {
       .decimals(0)
       .gridPos(grid(0, 32, 24, 8))
       .withTarget(target('A', `max by (instance) (${hostMetric('klp_kernel_newer_installed')} == 1)`, { instant: true, table: true }))
-      .withTarget(
-        target('B', `max by (instance) (${hostMetric(updateNotApplied)})`, { instant: true, table: true }),
-      )
+      .withTarget(target('B', `max by (instance) (${hostMetric(updateNotApplied)})`, { instant: true, table: true }))
       .withTransformation({ id: 'merge', options: {} })
       .withTransformation({
         id: 'organize',
@@ -296,9 +293,7 @@ export function fleetDashboard() {
         },
       })
       .overrideByName('Reboot pending', [{ id: 'unit', value: 'bool_yes_no' }])
-      .overrideByName('Instance', [
-        { id: 'links', value: [{ title: 'Host detail for ${__value.raw}', url: hostDashboardUrl('${__value.raw}') }] },
-      ]),
+      .overrideByName('Instance', [{ id: 'links', value: [{ title: 'Host detail for ${__value.raw}', url: hostDashboardUrl('${__value.raw}') }] }]),
   );
 
   b.withRow(row('Exporter health', 40))
@@ -327,9 +322,7 @@ export function fleetDashboard() {
         .unit('s')
         .min(0)
         .gridPos(grid(6, 41, 6, 8))
-        .withTarget(
-          target('A', `max by (collector) (collector:klp_scrape_collector_duration_seconds:max{${JOB}})`, { legend: '{{collector}}' }),
-        ),
+        .withTarget(target('A', `max by (collector) (collector:klp_scrape_collector_duration_seconds:max{${JOB}})`, { legend: '{{collector}}' })),
     )
     .withPanel(
       timeSeriesPanel()

@@ -51,21 +51,38 @@ export function hostDashboard() {
 
   b.withRow(row('Status', 0))
     .withPanel(
-      labelStat('Live patch state', 'Current live patch state: patched, transition, unpatched or unsupported.', `${hostMetric('klp_livepatch_state')} == 1`, '{{state}}', grid(0, 1, 4, 4)),
+      labelStat(
+        'Live patch state',
+        'Current live patch state: patched, transition, unpatched or unsupported.',
+        `${hostMetric('klp_livepatch_state')} == 1`,
+        '{{state}}',
+        grid(0, 1, 4, 4),
+      ),
     )
     .withPanel(
-      valueStat('Days until expiry', `Days until live patch support for the running kernel ends (red below ${critDays}, orange below ${warnDays}, negative: expired).`, 'suffix: days', grid(4, 1, 4, 4))
+      valueStat(
+        'Days until expiry',
+        `Days until live patch support for the running kernel ends (red below ${critDays}, orange below ${warnDays}, negative: expired).`,
+        'suffix: days',
+        grid(4, 1, 4, 4),
+      )
         .decimals(1)
         .colorMode(common.BigValueColorMode.Background)
         .thresholds(thresholds([null, 'red'], [critDays, 'orange'], [warnDays, 'green']))
         .withTarget(target('A', hostMetric('klp_patch_days_until_expiry'), { instant: true })),
     )
     .withPanel(
-      valueStat('Live patch support ends', 'Date on which live patch support for the running kernel ends.', 'dateTimeAsIso', grid(8, 1, 4, 4))
-        .withTarget(target('A', `${hostMetric('klp_patch_expiry_timestamp_seconds')} * 1000`, { instant: true })),
+      valueStat('Live patch support ends', 'Date on which live patch support for the running kernel ends.', 'dateTimeAsIso', grid(8, 1, 4, 4)).withTarget(
+        target('A', `${hostMetric('klp_patch_expiry_timestamp_seconds')} * 1000`, { instant: true }),
+      ),
     )
     .withPanel(
-      valueStat('Live patch version', 'Active (fully applied) and highest installed live patch version for the running kernel; 0 = none.', 'none', grid(12, 1, 4, 4))
+      valueStat(
+        'Live patch version',
+        'Active (fully applied) and highest installed live patch version for the running kernel; 0 = none.',
+        'none',
+        grid(12, 1, 4, 4),
+      )
         .decimals(0)
         .textMode(common.BigValueTextMode.ValueAndName)
         .withTarget(target('A', hostMetric('klp_patch_active_version'), { instant: true, legend: 'active' }))
@@ -85,12 +102,17 @@ export function hostDashboard() {
     .withPanel(labelStat('Kernel', 'Running kernel release (uname -r).', hostMetric('klp_kernel_info'), '{{release}}', grid(0, 5, 8, 4)))
     .withPanel(labelStat('Operating system', 'PRETTY_NAME from /etc/os-release.', hostMetric('klp_os_info'), '{{pretty_name}}', grid(8, 5, 6, 4)))
     .withPanel(
-      valueStat('Live patch taint (K)', 'Kernel taint bit 15: a live patch has been loaded since boot.', 'bool_yes_no', grid(14, 5, 3, 4))
-        .withTarget(target('A', hostMetric('klp_kernel_tainted_livepatch'), { instant: true })),
+      valueStat('Live patch taint (K)', 'Kernel taint bit 15: a live patch has been loaded since boot.', 'bool_yes_no', grid(14, 5, 3, 4)).withTarget(
+        target('A', hostMetric('klp_kernel_tainted_livepatch'), { instant: true }),
+      ),
     )
     .withPanel(
-      valueStat('Live patching supported', 'The running kernel supports live patching (/sys/kernel/livepatch exists).', 'bool_yes_no', grid(17, 5, 3, 4))
-        .withTarget(target('A', hostMetric('klp_livepatch_supported'), { instant: true })),
+      valueStat(
+        'Live patching supported',
+        'The running kernel supports live patching (/sys/kernel/livepatch exists).',
+        'bool_yes_no',
+        grid(17, 5, 3, 4),
+      ).withTarget(target('A', hostMetric('klp_livepatch_supported'), { instant: true })),
     )
     .withPanel(labelStat('Exporter version', 'klp_exporter version on this host.', hostMetric('klp_exporter_build_info'), '{{version}}', grid(20, 5, 4, 4)))
     .withPanel(

@@ -46,9 +46,7 @@ const embedPlugin = {
   setup(b) {
     b.onLoad({ filter: /[\\/]src[\\/]embedded\.ts$/ }, () => ({
       loader: 'js',
-      contents:
-        `export const embeddedBuild = Object.freeze(${JSON.stringify(buildInfo)});\n` +
-        `export const embeddedFiles = Object.freeze(${JSON.stringify(files)});\n`,
+      contents: `export const embeddedBuild = Object.freeze(${JSON.stringify(buildInfo)});\n` + `export const embeddedFiles = Object.freeze(${JSON.stringify(files)});\n`,
     }));
   },
 };

@@ -24,7 +24,7 @@ function readOptional(url: URL): string | undefined {
 export function readBuildInfo(): BuildInfo {
   if (embeddedBuild) return { ...embeddedBuild, nodejsVersion: process.version };
   const pkg = readOptional(new URL('../package.json', import.meta.url));
-  const version = pkg ? (JSON.parse(pkg) as { version?: string }).version ?? 'unknown' : 'unknown';
+  const version = pkg ? ((JSON.parse(pkg) as { version?: string }).version ?? 'unknown') : 'unknown';
   const revision = readOptional(new URL('../REVISION', import.meta.url))?.trim() || 'unknown';
   return { version, revision, nodejsVersion: process.version };
 }

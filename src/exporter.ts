@@ -61,9 +61,7 @@ export class Exporter {
 
   static async create(config: Config, log: Logger, opts: ExporterOptions = {}): Promise<Exporter> {
     const system = opts.system ?? SYSTEM;
-    const commands = await resolveCommands(config.exec.path, system.commands, (command, file, reason) =>
-      log.error('refusing to run a command that others could replace; fix its permissions', { command, file, reason }),
-    );
+    const commands = await resolveCommands(config.exec.path, system.commands, (command, file, reason) => log.error('refusing to run a command that others could replace; fix its permissions', { command, file, reason }));
     log.debug('commands found', Object.fromEntries(Object.entries(commands)));
     return new Exporter(config, log, commands, opts.buildInfo ?? readBuildInfo(), system, opts.now ?? Date.now);
   }

@@ -67,9 +67,7 @@ async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: W
   // --web.config.file: TLS, client certificates, basic auth (all paths but /-/healthy) and headers; see src/web/.
   // The connection limit follows the open files limit (src/web/connections.ts).
   // One server per --web.listen-address (the flag may be repeated, as with exporter-toolkit), all serving the same app.
-  const servers = config.web.listenAddresses.map(() =>
-    createWebServer(app, web, { requestTimeoutMs: 60_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 30_000, maxHeadersCount: 100, log }),
-  );
+  const servers = config.web.listenAddresses.map(() => createWebServer(app, web, { requestTimeoutMs: 60_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 30_000, maxHeadersCount: 100, log }));
   try {
     await Promise.all(
       servers.map(

@@ -48,7 +48,10 @@ const MATCHERS = new RegExp(`^\\s*${MATCHER}(?:\\s*,\\s*${MATCHER})*\\s*$`);
 
 /** Validate a selector given as label matchers (`job="node"`, `job=~"node|klp", env="prod"`); braces optional. */
 export function parseSelector(text: string): string {
-  const inner = text.trim().replace(/^\{([\s\S]*)\}$/, '$1').trim();
+  const inner = text
+    .trim()
+    .replace(/^\{([\s\S]*)\}$/, '$1')
+    .trim();
   if (!MATCHERS.test(inner)) {
     throw new UsageError(`invalid --selector ${JSON.stringify(text)}: expected PromQL label matchers such as job="node" or job="node",env="prod"`);
   }
@@ -160,12 +163,8 @@ export function renderRules(o: RulesOptions, shipped = shippedFile(RULES_FILE)):
       }),
   }));
   if (o.textfile) groups.push({ name: 'klp.textfile', rules: textfileRules(o, anchorUrl) });
-  const mode = o.textfile
-    ? `textfile mode (series scraped through node_exporter; file ${o.textfile.fileName}, timer period ${humanSeconds(o.textfile.intervalSeconds)})`
-    : 'klp_exporter scraped directly';
-  const header =
-    `# klp_exporter alert and recording rules for {${o.selector}}, ${mode}.\n` +
-    `# Written by \`klp_exporter rules\` from the rules shipped with this version; runbook: ${o.runbookUrl}\n`;
+  const mode = o.textfile ? `textfile mode (series scraped through node_exporter; file ${o.textfile.fileName}, timer period ${humanSeconds(o.textfile.intervalSeconds)})` : 'klp_exporter scraped directly';
+  const header = `# klp_exporter alert and recording rules for {${o.selector}}, ${mode}.\n` + `# Written by \`klp_exporter rules\` from the rules shipped with this version; runbook: ${o.runbookUrl}\n`;
   return header + YAML.stringify({ groups }, { lineWidth: 0 });
 }
 
@@ -237,7 +236,7 @@ export function rulesCommand(args: readonly string[]): string {
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}\n${RULES_USAGE}`);
   const textfileOnly = values['textfile.interval'] !== undefined || values['textfile.name'] !== undefined;
   if (textfileOnly && !values.textfile) throw new UsageError(`--textfile.interval and --textfile.name need --textfile\n${RULES_USAGE}`);
-  const fileName = (values['textfile.name']) ?? DEFAULT_TEXTFILE_NAME;
+  const fileName = values['textfile.name'] ?? DEFAULT_TEXTFILE_NAME;
   if (!/^[\w.-]+\.prom$/.test(fileName)) throw new UsageError(`invalid --textfile.name ${JSON.stringify(fileName)}: expected a file name ending in .prom`);
   return renderRules({
     selector: values.selector !== undefined ? parseSelector(values.selector) : values.textfile ? DEFAULT_TEXTFILE_SELECTOR : SHIPPED_SELECTOR,

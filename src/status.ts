@@ -43,7 +43,6 @@ export interface AvailablePatch {
   readonly cvesNew: number | undefined;
 }
 
-
 export function liveStatus(s: Snapshot, system: LivePatchSystem): Status {
   const kernel = s.kernel?.running;
   const lp = s.livepatch;
@@ -81,9 +80,7 @@ export function liveStatus(s: Snapshot, system: LivePatchSystem): Status {
 
   const activePatch = lp ? pickActive(lp.patches, versionOf) : undefined;
   // Unknown as well when a patch of unknown state could be the active one (a higher version).
-  const undecided = lp?.patches.some(
-    (p) => (p.enabled === undefined || p.transition === undefined) && versionOf.has(p.name) && (!activePatch || versionOf.get(p.name)! > versionOf.get(activePatch.name)!),
-  );
+  const undecided = lp?.patches.some((p) => (p.enabled === undefined || p.transition === undefined) && versionOf.has(p.name) && (!activePatch || versionOf.get(p.name)! > versionOf.get(activePatch.name)!));
   const activeVersion = lp && !undecided ? (activePatch ? versionOf.get(activePatch.name)! : 0) : undefined;
   const installedVersion = running ? running.reduce((max, p) => Math.max(max, system.packageVersion(p) ?? 0), 0) : undefined;
 
@@ -144,7 +141,6 @@ export function availablePatch(repos: OfferedUpdates, activeCves: readonly strin
   const cvesNew = advisory && activeCves ? advisory.cves.filter((c) => !activeCves.includes(c)).length : undefined;
   return { newest, version: system.packageVersion(newest.pkg), advisory, cvesNew };
 }
-
 
 /** The fully applied patch (enabled, not in transition) with the highest known version. */
 function pickActive(patches: readonly SysfsPatch[], versionOf: Map<string, number>): SysfsPatch | undefined {

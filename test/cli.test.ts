@@ -53,7 +53,11 @@ describe('serving', () => {
   });
 
   it('runs no command for a scrape of an unchanged host', async () => {
-    const runs = async () => (await (await fetch(`${exp.url}/metrics`)).text()).split('\n').filter((l) => l.startsWith('klp_exporter_command_runs_total')).join('\n');
+    const runs = async () =>
+      (await (await fetch(`${exp.url}/metrics`)).text())
+        .split('\n')
+        .filter((l) => l.startsWith('klp_exporter_command_runs_total'))
+        .join('\n');
     const before = await runs();
     for (let i = 0; i < 5; i++) await fetch(`${exp.url}/metrics`);
     expect(await runs()).toBe(before);

@@ -15,7 +15,10 @@ type Pkg = RpmSpec;
 const KERNEL_BUILD = 1729165662; // 2024-10-17T11:47:42Z
 const PACKAGES: Pkg[] = [
   {
-    name: 'kernel-livepatch-6_4_0-150600_23_25-default', version: '3', release: '150600.13.9.1', buildTime: 1747382400,
+    name: 'kernel-livepatch-6_4_0-150600_23_25-default',
+    version: '3',
+    release: '150600.13.9.1',
+    buildTime: 1747382400,
     changelog: [
       '* Fri May 16 2025 nstange@suse.de',
       '- Bump up the version number in spec file',

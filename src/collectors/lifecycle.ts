@@ -14,7 +14,13 @@ export interface LifecycleData {
 }
 
 const settings: readonly Setting[] = [
-  { flag: 'collector.lifecycle.zypper', yaml: ['collector', 'lifecycle', 'zypper'], type: { kind: 'bool' }, default: false, help: 'Ask `zypper lifecycle` when the lifecycle data files have no date (slow; takes the zypp lock).' },
+  {
+    flag: 'collector.lifecycle.zypper',
+    yaml: ['collector', 'lifecycle', 'zypper'],
+    type: { kind: 'bool' },
+    default: false,
+    help: 'Ask `zypper lifecycle` when the lifecycle data files have no date (slow; takes the zypp lock).',
+  },
   { flag: 'collector.lifecycle.zypper-interval', yaml: ['collector', 'lifecycle', 'zypper_interval'], type: { kind: 'duration' }, default: '6h', help: 'Run `zypper lifecycle` at most this often.' },
   {
     flag: 'collector.lifecycle.fallback-months',

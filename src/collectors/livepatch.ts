@@ -80,12 +80,7 @@ function readPatchOnce(ctx: CollectorContext, dir: string, name: string): { patc
   // Listing first tells which optional attributes this kernel has, so that an absent one costs
   // no failed open (and no error object) on every scrape.
   const listing = listDirectory(dir);
-  const attr = <T>(
-    file: string,
-    present: boolean,
-    parse: (text: string, source: string) => T,
-    optional: boolean,
-  ): T | undefined => {
+  const attr = <T>(file: string, present: boolean, parse: (text: string, source: string) => T, optional: boolean): T | undefined => {
     const p = `${dir}/${file}`;
     try {
       if (present) return parse(readHostFile(p), hostView(ctx.paths, p));

@@ -123,7 +123,6 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   return { settings, configFile, check, help, version };
 }
 
-
 /** The line each setting came from, for the values parseConfigFile returned (messages of buildConfig). */
 const LINES = new WeakMap<Values, Map<string, number>>();
 

@@ -31,7 +31,13 @@ const bool = { kind: 'bool' } as const;
 const duration = { kind: 'duration' } as const;
 
 export const SETTINGS: readonly Setting[] = [
-  { flag: 'web.listen-address', yaml: ['web', 'listen_address'], type: { kind: 'listen-addresses' }, default: ':10055', help: 'Address to listen on for the web interface and telemetry ([host]:port); repeat the flag (or give a YAML list) to listen on several.' },
+  {
+    flag: 'web.listen-address',
+    yaml: ['web', 'listen_address'],
+    type: { kind: 'listen-addresses' },
+    default: ':10055',
+    help: 'Address to listen on for the web interface and telemetry ([host]:port); repeat the flag (or give a YAML list) to listen on several.',
+  },
   { flag: 'web.telemetry-path', yaml: ['web', 'telemetry_path'], type: str, default: '/metrics', help: 'Path under which to expose metrics.' },
   { flag: 'web.config.file', yaml: ['web', 'config_file'], type: path, default: undefined, help: 'Path to a Prometheus web configuration file (TLS and basic auth).' },
   { flag: 'web.disable-exporter-metrics', yaml: ['web', 'disable_exporter_metrics'], type: bool, default: false, help: 'Exclude the exporter process metrics (process_*, nodejs_*).' },
@@ -53,8 +59,14 @@ export const SETTINGS: readonly Setting[] = [
   { flag: 'cache.max-age', yaml: ['cache', 'max_age'], type: duration, default: '1h', help: 'Refresh cached collectors (rpm, klp, lifecycle) at least this often, even when nothing changed.' },
   { flag: 'exec.path', yaml: ['exec', 'path'], type: str, default: '/usr/bin:/usr/sbin:/bin:/sbin', help: 'Directories (colon-separated, absolute) where rpm, klp, kgr and zypper are looked up once at start-up.' },
   { flag: 'exec.timeout', yaml: ['exec', 'timeout'], type: duration, default: '5s', help: 'Deadline for every command the exporter runs; the command is killed after it.' },
-  { flag: 'exec.max-output', yaml: ['exec', 'max_output_bytes'], type: { kind: 'int', min: 1024, max: 64 * 1024 * 1024 }, default: 1024 * 1024, help: 'Maximum bytes read from a command; it is killed when it prints more.' },
-  { flag: 'textfile.output', yaml: ['textfile', 'output'], type: path, default: undefined, help: 'Collect once, write the metrics to this file (atomically) for node_exporter\'s textfile collector, and exit.' },
+  {
+    flag: 'exec.max-output',
+    yaml: ['exec', 'max_output_bytes'],
+    type: { kind: 'int', min: 1024, max: 64 * 1024 * 1024 },
+    default: 1024 * 1024,
+    help: 'Maximum bytes read from a command; it is killed when it prints more.',
+  },
+  { flag: 'textfile.output', yaml: ['textfile', 'output'], type: path, default: undefined, help: "Collect once, write the metrics to this file (atomically) for node_exporter's textfile collector, and exit." },
   { flag: 'log.level', yaml: ['log', 'level'], type: { kind: 'enum', values: LOG_LEVELS }, default: 'info', help: 'Only log messages with the given severity or above.' },
   { flag: 'log.format', yaml: ['log', 'format'], type: { kind: 'enum', values: LOG_FORMATS }, default: 'logfmt', help: 'Output format of log messages.' },
 ];

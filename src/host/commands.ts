@@ -14,8 +14,7 @@ import path from 'node:path';
  */
 export async function unsafeCommandReason(file: string, uid = process.getuid?.() ?? 0): Promise<string | undefined> {
   const real = await fs.realpath(file);
-  const writableByOthers = (st: { uid: number; gid: number; mode: number }) =>
-    (st.uid !== 0 && st.uid !== uid) || (st.mode & 0o002) !== 0 || ((st.mode & 0o020) !== 0 && st.gid !== 0);
+  const writableByOthers = (st: { uid: number; gid: number; mode: number }) => (st.uid !== 0 && st.uid !== uid) || (st.mode & 0o002) !== 0 || ((st.mode & 0o020) !== 0 && st.gid !== 0);
   const describe = (what: string, p: string, st: { uid: number; mode: number }) =>
     `${what} ${p} is ${(st.mode & 0o022) !== 0 ? `writable by ${(st.mode & 0o002) !== 0 ? 'others' : 'its group'}` : `owned by uid ${st.uid}`}`;
   const st = await fs.stat(real);
@@ -39,11 +38,7 @@ export type CommandPaths = Readonly<Partial<Record<string, string>>>;
  * Find each of `names` on `searchPath` (a PATH-style list). A command found but unsafe (see
  * unsafeCommandReason) is not used, and not looked for further along the path; `onRefused` says why.
  */
-export async function resolveCommands(
-  searchPath: string,
-  names: readonly string[],
-  onRefused?: (command: string, file: string, reason: string) => void,
-): Promise<CommandPaths> {
+export async function resolveCommands(searchPath: string, names: readonly string[], onRefused?: (command: string, file: string, reason: string) => void): Promise<CommandPaths> {
   const dirs = searchPath.split(path.delimiter).filter((d) => path.isAbsolute(d));
   const found: Record<string, string> = {};
   for (const name of names) {

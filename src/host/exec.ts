@@ -72,12 +72,7 @@ function firstLine(text: string): string {
 }
 
 /** Run `file` with `args`. Never throws for command failures; see CommandResult. */
-export async function runCommand(
-  file: string,
-  args: readonly string[],
-  displayName: string,
-  opts: ExecOptions,
-): Promise<CommandResult> {
+export async function runCommand(file: string, args: readonly string[], displayName: string, opts: ExecOptions): Promise<CommandResult> {
   const command = [displayName, ...args.filter((a) => !a.includes('%{'))].join(' ');
   const started = performance.now();
   const sub = execa(file, args, {

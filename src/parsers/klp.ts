@@ -10,7 +10,10 @@ import { parseNvra } from './rpm.js';
 export type KlpStatus = 'ready' | 'in_progress';
 
 export function parseKlpStatus(text: string, source = 'klp status'): KlpStatus {
-  const lines = text.split('\n').map((l) => l.replace(/\r$/, '').trim()).filter((l) => l !== '');
+  const lines = text
+    .split('\n')
+    .map((l) => l.replace(/\r$/, '').trim())
+    .filter((l) => l !== '');
   if (lines.length !== 1) throw new ParseError(source, `expected one word, got ${lines.length} lines`);
   const word = lines[0]!;
   if (word === 'ready' || word === 'in_progress') return word;

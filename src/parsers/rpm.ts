@@ -34,7 +34,11 @@ export function parseRpmQuery(text: string, source = 'rpm -qa'): RpmPackage[] {
     const bad = (why: string) => new ParseError(source, `line ${i + 1}: ${why}: ${JSON.stringify(line.slice(0, 120))}`);
     if (f.length !== 6) throw bad(`expected 6 tab-separated fields, got ${f.length}`);
     const [name, version, release, arch, build, install] = f as [string, string, string, string, string, string];
-    for (const [what, v] of [['name', name], ['version', version], ['release', release]] as const) {
+    for (const [what, v] of [
+      ['name', name],
+      ['version', version],
+      ['release', release],
+    ] as const) {
       if (!TOKEN.test(v) || v.length > 200) throw bad(`invalid ${what}`);
     }
     if (!/^\d{1,12}$/.test(build)) throw bad('invalid build time');

@@ -65,10 +65,12 @@ export class Scraper {
     // Start at the end of this event-loop turn, so that every scrape read from the sockets in
     // the same poll joins this collection (the host reads are synchronous: started at once, a
     // collection would be over before the next socket is read).
-    const promise = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.collectOnce(deadline)).finally(() => {
-      clearTimeout(timer);
-      this.inflight = undefined;
-    });
+    const promise = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.collectOnce(deadline))
+      .finally(() => {
+        clearTimeout(timer);
+        this.inflight = undefined;
+      });
     this.inflight = { promise, bringForward };
     return promise;
   }
@@ -191,7 +193,13 @@ export class Scraper {
       const value =
         c.kind === 'direct'
           ? this.direct(c.name, health, (ctx) => c.collect(ctx, upstream))
-          : await this.cached(c.name, (ctx) => c.inputs(ctx, upstream), (ctx, inputs) => c.collect(ctx, inputs), health, deadline);
+          : await this.cached(
+              c.name,
+              (ctx) => c.inputs(ctx, upstream),
+              (ctx, inputs) => c.collect(ctx, inputs),
+              health,
+              deadline,
+            );
       const seen = value !== undefined && c.kind === 'cached' && c.atScrape ? c.atScrape(value, this.deps.now()) : value;
       (found as Record<CollectorName, unknown>)[c.name] = seen;
     }

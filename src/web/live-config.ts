@@ -91,8 +91,7 @@ export class LiveWebConfig {
 
 function sameConfig(a: WebConfig | undefined, b: WebConfig | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
-  const plain = (c: WebConfig) =>
-    JSON.stringify({ ...c, basicAuthUsers: [...c.basicAuthUsers], tls: c.tls && { ...c.tls, material: undefined } });
+  const plain = (c: WebConfig) => JSON.stringify({ ...c, basicAuthUsers: [...c.basicAuthUsers], tls: c.tls && { ...c.tls, material: undefined } });
   const m = (c: WebConfig) => c.tls?.material;
   const ma = m(a);
   const mb = m(b);

@@ -83,11 +83,7 @@ function hasPeerCert(socket: TLSSocket): boolean {
   return cert !== null && typeof cert === 'object' && Object.keys(cert).length > 0;
 }
 
-export function createWebServer(
-  handler: RequestListener,
-  webConfig?: WebConfig | LiveWebConfig,
-  options: WebServerOptions = {},
-): http.Server | https.Server {
+export function createWebServer(handler: RequestListener, webConfig?: WebConfig | LiveWebConfig, options: WebServerOptions = {}): http.Server | https.Server {
   const live = webConfig instanceof LiveWebConfig ? webConfig : new LiveWebConfig(webConfig);
   let listener: RequestListener = handler;
   if (options.auth !== false) {

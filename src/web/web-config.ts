@@ -44,13 +44,7 @@ import path from 'node:path';
 import { boundedValue, safeKey, yamlErrorText, yamlShapeProblem } from '../config/yaml-shape.js';
 import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Node as YamlNode } from 'yaml';
 
-export const CLIENT_AUTH_TYPES = [
-  'NoClientCert',
-  'RequestClientCert',
-  'RequireAnyClientCert',
-  'VerifyClientCertIfGiven',
-  'RequireAndVerifyClientCert',
-] as const;
+export const CLIENT_AUTH_TYPES = ['NoClientCert', 'RequestClientCert', 'RequireAnyClientCert', 'VerifyClientCertIfGiven', 'RequireAndVerifyClientCert'] as const;
 export type ClientAuthType = (typeof CLIENT_AUTH_TYPES)[number];
 
 export type TlsVersionName = 'TLS10' | 'TLS11' | 'TLS12' | 'TLS13';
@@ -245,7 +239,10 @@ export function parseWebConfig(text: string, where: { file: string; dir: string 
           const cost = Number(m[1]);
           if (cost < 4) fail(key, `bcrypt cost ${cost} is below the minimum of 4`);
           if (cost > MAX_BCRYPT_COST) {
-            fail(key, `bcrypt cost ${cost} is above the maximum of ${MAX_BCRYPT_COST} that klp_exporter accepts (expensive hashes let unauthenticated requests exhaust the CPU); re-hash the password with a lower cost, e.g. 10`);
+            fail(
+              key,
+              `bcrypt cost ${cost} is above the maximum of ${MAX_BCRYPT_COST} that klp_exporter accepts (expensive hashes let unauthenticated requests exhaust the CPU); re-hash the password with a lower cost, e.g. 10`,
+            );
           }
           config.basicAuthUsers.set(user, hash);
         }

@@ -5,19 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { config } from '../../dashboards/config.js';
-import {
-  type Dashboard,
-  allPanels,
-  dashboardExprs,
-  isRecorded,
-  loadDashboard,
-  loadRules,
-  parseErrors,
-  requireBinary,
-  run,
-  selectors,
-  substituteGrafanaVars,
-} from './promql.js';
+import { type Dashboard, allPanels, dashboardExprs, isRecorded, loadDashboard, loadRules, parseErrors, requireBinary, run, selectors, substituteGrafanaVars } from './promql.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const DS_REF = { type: 'prometheus', uid: '${datasource}' };
@@ -142,7 +130,9 @@ describe('dashboards/klp-fleet.json at fleet scale', () => {
     const ranges = dashboardExprs(fleet).filter((e) => e.range);
     expect(ranges.length).toBeGreaterThanOrEqual(4);
     for (const { where, expr } of ranges) {
-      const raw = selectors(expr).filter((s) => !isRecorded(s.metric)).map((s) => s.text);
+      const raw = selectors(expr)
+        .filter((s) => !isRecorded(s.metric))
+        .map((s) => s.text);
       expect({ where, raw }).toEqual({ where, raw: [] });
     }
   });

@@ -33,12 +33,7 @@ export function run(bin: string, args: string[], cwd?: string): RunResult {
 
 /** Grafana variables replaced by concrete values so Prometheus (and the lezer parser) accept the expression. */
 export function substituteGrafanaVars(expr: string, vars: { job: string; instance: string }): string {
-  return expr
-    .replaceAll('$__rate_interval', '5m')
-    .replaceAll('$__interval', '1m')
-    .replaceAll('$__range', '1h')
-    .replaceAll('$job', vars.job)
-    .replaceAll('$instance', vars.instance);
+  return expr.replaceAll('$__rate_interval', '5m').replaceAll('$__interval', '1m').replaceAll('$__range', '1h').replaceAll('$job', vars.job).replaceAll('$instance', vars.instance);
 }
 
 /** Offsets of syntax errors found by the lezer PromQL parser (which never throws). */
@@ -125,9 +120,7 @@ export function allPanels(d: Dashboard): Panel[] {
 
 /** Every PromQL target expression of a dashboard with where it comes from, and whether it is a range query. */
 export function dashboardExprs(d: Dashboard): { where: string; expr: string; range: boolean; panel: Panel }[] {
-  return allPanels(d).flatMap((p) =>
-    (p.targets ?? []).map((t) => ({ where: `${d.uid} / ${p.title} / ${t.refId}`, expr: t.expr ?? '', range: t.range === true || t.instant !== true, panel: p })),
-  );
+  return allPanels(d).flatMap((p) => (p.targets ?? []).map((t) => ({ where: `${d.uid} / ${p.title} / ${t.refId}`, expr: t.expr ?? '', range: t.range === true || t.instant !== true, panel: p })));
 }
 
 /** Recording rule outputs follow the level:metric:operations convention; raw metric names have no colon. */

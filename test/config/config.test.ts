@@ -14,7 +14,14 @@ const parseFile = (name: string) => parseConfigFile(readFileSync(file(name), 'ut
 
 describe('durations', () => {
   it.each([
-    ['500ms', 500], ['5s', 5000], ['2m', 120_000], ['6h', 21_600_000], ['1d', 86_400_000], ['1h30m', 5_400_000], ['0', 0], ['1w', 604_800_000],
+    ['500ms', 500],
+    ['5s', 5000],
+    ['2m', 120_000],
+    ['6h', 21_600_000],
+    ['1d', 86_400_000],
+    ['1h30m', 5_400_000],
+    ['0', 0],
+    ['1w', 604_800_000],
   ])('%s', (text, ms) => {
     expect(parseDuration(text)).toBe(ms);
     expect(parseDuration(formatDuration(ms))).toBe(ms);
@@ -63,7 +70,14 @@ describe('config files', () => {
 describe('flags', () => {
   it('parses values, booleans and negations; flags override the file', () => {
     const cmd = parseCommandLine([
-      '--web.listen-address=127.0.0.1:9999', '--exec.timeout', '3s', '--no-collector.klp', '--collector.lifecycle.zypper', '--collector.packages=true', '--config.file', file('partial.good.yml'),
+      '--web.listen-address=127.0.0.1:9999',
+      '--exec.timeout',
+      '3s',
+      '--no-collector.klp',
+      '--collector.lifecycle.zypper',
+      '--collector.packages=true',
+      '--config.file',
+      file('partial.good.yml'),
     ]);
     expect(cmd.configFile).toBe(file('partial.good.yml'));
     const c = buildConfig(parseFile('partial.good.yml'), cmd.settings, 'partial.good.yml');
@@ -113,8 +127,8 @@ describe('flags', () => {
 
   it('takes one listen address or a list of them from the config file, and checks them', () => {
     expect(buildConfig(parseConfigFile('web:\n  listen_address: ["127.0.0.1:1", "[::1]:2"]\n', 'x.yml'), new Map(), 'x.yml').web.listenAddresses.map((a) => a.port)).toEqual([1, 2]);
-    expect(() => buildConfig(parseConfigFile('web:\n  listen_address: 10055\n', 'x.yml'), new Map(), 'x.yml')).toThrow('x.yml: web.listen_address: invalid listen address "10055"');
-    expect(() => buildConfig(parseConfigFile('web:\n  listen_address: []\n', 'x.yml'), new Map(), 'x.yml')).toThrow('x.yml: web.listen_address: expected at least one address');
+    expect(() => buildConfig(parseConfigFile('web:\n  listen_address: 10055\n', 'x.yml'), new Map(), 'x.yml')).toThrow('x.yml:2: web.listen_address: invalid listen address "10055"');
+    expect(() => buildConfig(parseConfigFile('web:\n  listen_address: []\n', 'x.yml'), new Map(), 'x.yml')).toThrow('x.yml:2: web.listen_address: expected at least one address');
   });
 
   it('checks values given as flags, naming the flag', () => {

@@ -55,18 +55,20 @@ export async function burst(url: string, n: number): Promise<Array<Answer | stri
   const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
   try {
     return await Promise.all(
-      Array.from({ length: n }, () =>
-        new Promise<Answer | string>((resolve) => {
-          const req = http.get(url, { agent }, (res) => {
-            let body = '';
-            res.setEncoding('utf8');
-            res.on('data', (d: string) => (body += d));
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-            res.on('error', (e) => resolve(`response error: ${e.message}`));
-          });
-          req.on('error', (e) => resolve(`request error: ${e.message}`));
-          req.setTimeout(30_000, () => req.destroy(new Error('client timeout')));
-        }),
+      Array.from(
+        { length: n },
+        () =>
+          new Promise<Answer | string>((resolve) => {
+            const req = http.get(url, { agent }, (res) => {
+              let body = '';
+              res.setEncoding('utf8');
+              res.on('data', (d: string) => (body += d));
+              res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+              res.on('error', (e) => resolve(`response error: ${e.message}`));
+            });
+            req.on('error', (e) => resolve(`request error: ${e.message}`));
+            req.setTimeout(30_000, () => req.destroy(new Error('client timeout')));
+          }),
       ),
     );
   } finally {

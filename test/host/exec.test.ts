@@ -130,7 +130,12 @@ describe('resolveCommands', () => {
   it('finds executables in the given directories only, first match wins', async () => {
     const a = mkdtempSync(path.join(dir, 'a-'));
     const b = mkdtempSync(path.join(dir, 'b-'));
-    for (const [d, name, mode] of [[a, 'rpm', 0o755], [b, 'rpm', 0o755], [b, 'klp', 0o755], [a, 'zypper', 0o644]] as const) {
+    for (const [d, name, mode] of [
+      [a, 'rpm', 0o755],
+      [b, 'rpm', 0o755],
+      [b, 'klp', 0o755],
+      [a, 'zypper', 0o644],
+    ] as const) {
       writeFileSync(path.join(d, name), '#!/bin/sh\n');
       chmodSync(path.join(d, name), mode);
     }

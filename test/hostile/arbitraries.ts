@@ -20,13 +20,15 @@ const hostileChar = fc.oneof(
 
 /** A long run of one piece: a line of 10k–100k characters. Rare (about 1 run in 50), to keep the suite quick. */
 const hugeLine = (max: number) =>
-  fc
-    .tuple(fc.constantFrom('a', '9', ' ', '*', '"', ',', '\0', 'é', 'CVE-2024-1', '*a', 'x\t'), fc.integer({ min: Math.min(10_000, max), max }))
-    .map(([s, n]) => s.repeat(Math.ceil(n / s.length)));
+  fc.tuple(fc.constantFrom('a', '9', ' ', '*', '"', ',', '\0', 'é', 'CVE-2024-1', '*a', 'x\t'), fc.integer({ min: Math.min(10_000, max), max })).map(([s, n]) => s.repeat(Math.ceil(n / s.length)));
 
 /** Splice hostile pieces into a valid sample: cut, duplicate, insert. */
 export function mutate(sample: string): fc.Arbitrary<string> {
-  const edit = fc.tuple(fc.nat(sample.length), fc.nat(8), fc.array(hostileChar, { maxLength: 6 }).map((a) => a.join('')));
+  const edit = fc.tuple(
+    fc.nat(sample.length),
+    fc.nat(8),
+    fc.array(hostileChar, { maxLength: 6 }).map((a) => a.join('')),
+  );
   return fc.array(edit, { minLength: 1, maxLength: 6 }).map((edits) => {
     let s = sample;
     for (const [at, cut, insert] of edits) {
@@ -49,9 +51,7 @@ export function hostileTextUpTo(hugeMax: number, ...samples: string[]): fc.Arbit
     { arbitrary: fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b).toString('utf8')), weight: 6 },
     { arbitrary: fc.array(hostileChar, { maxLength: 200 }).map((a) => a.join('')), weight: 9 },
     {
-      arbitrary: fc
-        .tuple(fc.array(fc.constantFrom(...samples.flatMap((s) => s.split('\n'))), { maxLength: 20 }), fc.constantFrom('\n', '\r\n'))
-        .map(([lines, eol]) => lines.join(eol)),
+      arbitrary: fc.tuple(fc.array(fc.constantFrom(...samples.flatMap((s) => s.split('\n'))), { maxLength: 20 }), fc.constantFrom('\n', '\r\n')).map(([lines, eol]) => lines.join(eol)),
       weight: 6,
     },
     ...samples.map((s) => ({ arbitrary: mutate(s), weight: 12 })),

@@ -148,7 +148,10 @@ function copyHost(host = HOST): Scenario {
 afterAll(() => rmSync(hosts, { recursive: true, force: true }));
 
 const failedCollectors = (s: Samples) =>
-  [...s].filter(([k, v]) => familyOf(k) === 'klp_scrape_collector_success' && v === 0).map(([k]) => /collector="(\w+)"/.exec(k)![1]).sort();
+  [...s]
+    .filter(([k, v]) => familyOf(k) === 'klp_scrape_collector_success' && v === 0)
+    .map(([k]) => /collector="(\w+)"/.exec(k)![1])
+    .sort();
 
 /** Series of the broken scrape that must equal the intact one, given the collectors that failed. */
 function expectUnaffectedUnchanged(intact: Samples, broken: Samples, failed: readonly string[]): void {
@@ -195,43 +198,44 @@ async function scrape(url: string): Promise<{ samples: Samples; ms: number }> {
 /** The scrape of the intact host, taken once (memoized: the concurrent cases share it). */
 function once(take: () => Promise<Samples>): () => Promise<Samples> {
   let p: Promise<Samples> | undefined;
-  return () => (p ??= take().then((samples) => {
-    expect(failedCollectors(samples)).toEqual([]);
-    return samples;
-  }));
+  return () =>
+    (p ??= take().then((samples) => {
+      expect(failedCollectors(samples)).toEqual([]);
+      return samples;
+    }));
 }
 
 function brokenFiles(host: string, files: ReadonlyArray<{ file: string; fails: CollectorName[]; modes?: readonly Mode[] }>): void {
- describe(`broken files on ${host}`, () => {
-  const intactScrape = once(async () => {
-    const running = await startInProcess(copyHost(host));
-    try {
-      return (await scrape(running.url)).samples;
-    } finally {
-      await running.close();
-    }
-  });
+  describe(`broken files on ${host}`, () => {
+    const intactScrape = once(async () => {
+      const running = await startInProcess(copyHost(host));
+      try {
+        return (await scrape(running.url)).samples;
+      } finally {
+        await running.close();
+      }
+    });
 
-  const cases = files.flatMap(({ file, fails, modes }) => (modes ?? (['garbage', 'empty', 'directory', 'symlink loop', 'fifo'] as const)).map((mode) => [file, mode, fails] as const));
-  it.concurrent.each(cases)('%s: %s', async (file, mode, fails) => {
-    const intact = await intactScrape();
-    const s = copyHost(host);
-    breakFile(s.root, file, mode);
-    const running = await startInProcess(s);
-    try {
-      const { samples, ms } = await scrape(running.url);
-      expect(ms).toBeLessThan(2000);
-      expect(failedCollectors(samples)).toEqual([...fails].sort());
-      expectUnaffectedUnchanged(intact, samples, fails);
-      expectNoMadeUpValues(intact, samples, fails);
-      const named = running.logs.filter((l) => l.includes(`/${file}`));
-      expect(named.length).toBeGreaterThan(0);
-      expect(named.join('\n')).toMatch(REASON[mode]);
-    } finally {
-      await running.close();
-    }
+    const cases = files.flatMap(({ file, fails, modes }) => (modes ?? (['garbage', 'empty', 'directory', 'symlink loop', 'fifo'] as const)).map((mode) => [file, mode, fails] as const));
+    it.concurrent.each(cases)('%s: %s', async (file, mode, fails) => {
+      const intact = await intactScrape();
+      const s = copyHost(host);
+      breakFile(s.root, file, mode);
+      const running = await startInProcess(s);
+      try {
+        const { samples, ms } = await scrape(running.url);
+        expect(ms).toBeLessThan(2000);
+        expect(failedCollectors(samples)).toEqual([...fails].sort());
+        expectUnaffectedUnchanged(intact, samples, fails);
+        expectNoMadeUpValues(intact, samples, fails);
+        const named = running.logs.filter((l) => l.includes(`/${file}`));
+        expect(named.length).toBeGreaterThan(0);
+        expect(named.join('\n')).toMatch(REASON[mode]);
+      } finally {
+        await running.close();
+      }
+    });
   });
-});
 }
 
 brokenFiles(HOST, FILES);
@@ -258,7 +262,10 @@ describe(`unreadable files on ${HOST}, exporter running as nobody`, () => {
       expect(failedCollectors(samples)).toEqual([...fails].sort());
       expectUnaffectedUnchanged(intact, samples, fails);
       expectNoMadeUpValues(intact, samples, fails);
-      const named = p.stderr().split('\n').filter((l) => l.includes(`/${file}`));
+      const named = p
+        .stderr()
+        .split('\n')
+        .filter((l) => l.includes(`/${file}`));
       expect(named.join('\n')).toMatch(REASON.unreadable);
     } finally {
       await p.stop();

@@ -50,20 +50,18 @@ const nasty = fc.oneof(
 
 /** A mapping of setting keys (real and wrong) to values of every YAML type. */
 const yamlValue = fc.oneof(fc.boolean(), fc.integer(), fc.double(), fc.string({ maxLength: 20 }), fc.constantFrom('5s', '1h30m', '-1', '1e400', '', '~', 'null', '0x10'));
-const settingsYaml = fc
-  .array(fc.tuple(fc.constantFrom(...SETTINGS.map((s) => s.yaml), ['collector', 'kernel'], ['web'], ['nope']), yamlValue), { maxLength: 8 })
-  .map((pairs) => {
-    const doc: Record<string, unknown> = {};
-    for (const [keyPath, v] of pairs) {
-      let node = doc;
-      keyPath.slice(0, -1).forEach((k) => {
-        if (typeof node[k] !== 'object' || node[k] === null) node[k] = {};
-        node = node[k] as Record<string, unknown>;
-      });
-      node[keyPath[keyPath.length - 1]!] = v;
-    }
-    return JSON.stringify(doc); // JSON is YAML
-  });
+const settingsYaml = fc.array(fc.tuple(fc.constantFrom(...SETTINGS.map((s) => s.yaml), ['collector', 'kernel'], ['web'], ['nope']), yamlValue), { maxLength: 8 }).map((pairs) => {
+  const doc: Record<string, unknown> = {};
+  for (const [keyPath, v] of pairs) {
+    let node = doc;
+    keyPath.slice(0, -1).forEach((k) => {
+      if (typeof node[k] !== 'object' || node[k] === null) node[k] = {};
+      node = node[k] as Record<string, unknown>;
+    });
+    node[keyPath[keyPath.length - 1]!] = v;
+  }
+  return JSON.stringify(doc); // JSON is YAML
+});
 
 /**
  * The YAML parser is linear but not cheap on broken input (one error object per stray quote:

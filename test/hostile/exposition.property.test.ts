@@ -86,7 +86,15 @@ const snapshot: fc.Arbitrary<Snapshot> = fc
     } satisfies Snapshot;
   });
 
-const OPTS = { nowMs: 1748736000000, cveInfo: true, buildInfo: { version: '0.0.0', revision: 'x', nodejsVersion: 'v20' }, configReloadSuccessful: true, commandRuns: new Map(), commandNames: SYSTEM.commands, expirySources: SYSTEM.expirySources };
+const OPTS = {
+  nowMs: 1748736000000,
+  cveInfo: true,
+  buildInfo: { version: '0.0.0', revision: 'x', nodejsVersion: 'v20' },
+  configReloadSuccessful: true,
+  commandRuns: new Map(),
+  commandNames: SYSTEM.commands,
+  expirySources: SYSTEM.expirySources,
+};
 const derive = (s: Snapshot) => liveStatus(s, SYSTEM);
 
 const unescape = (v: string) => v.replace(/\\(["\\n])/g, (_m, c: string) => (c === 'n' ? '\n' : c));

@@ -29,11 +29,24 @@ const R = 'sles15sp6-repo-disabled';
 const LP_ALIAS = 'SLE_Module_Live_Patching_15_SP6_x86_64:SLE-Module-Live-Patching15-SP6-Updates';
 const fixtureFile = (host: string, dir: string, prefix: string) => {
   const d = path.join(HOSTS, host, dir);
-  return readFileSync(path.join(d, readdirSync(d).find((n) => n.startsWith(prefix))!), 'utf8');
+  return readFileSync(
+    path.join(
+      d,
+      readdirSync(d).find((n) => n.startsWith(prefix))!,
+    ),
+    'utf8',
+  );
 };
 const gunzipFixture = (host: string, dir: string, suffix: string) => {
   const d = path.join(HOSTS, host, dir);
-  return gunzipSync(readFileSync(path.join(d, readdirSync(d).find((n) => n.endsWith(suffix))!))).toString('utf8');
+  return gunzipSync(
+    readFileSync(
+      path.join(
+        d,
+        readdirSync(d).find((n) => n.endsWith(suffix))!,
+      ),
+    ),
+  ).toString('utf8');
 };
 const SAMPLES = {
   osrelease: fixture(P, 'root/proc/sys/kernel/osrelease'),
@@ -310,7 +323,12 @@ describe('lifecycle globs', () => {
     const text = fc.string({ unit: fc.constantFrom('a', 'b', '.', '-'), maxLength: 10 });
     fc.assert(
       fc.property(glob, text, (g, t) => {
-        const re = new RegExp(`^${g.replace(/[.+^${}()|[\]\\-]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+        const re = new RegExp(
+          `^${g
+            .replace(/[.+^${}()|[\]\\-]/g, '\\$&')
+            .replace(/\*/g, '.*')
+            .replace(/\?/g, '.')}$`,
+        );
         ok(globMatcher(g).test(t) === re.test(t), () => `${g} vs ${t}`);
       }),
       params,

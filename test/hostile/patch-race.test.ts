@@ -61,7 +61,13 @@ describe('a patch directory that comes and goes during scrapes', () => {
       for (let i = 0; i < 2000 && Date.now() < until; i++) {
         const text = await (await fetch(`${running.url}/metrics`)).text();
         const samples = parseExposition(text);
-        if (samples.get('klp_scrape_collector_success{collector="livepatch"}') !== 1) failures.push(running.logs.filter((l) => l.includes('level=error')).slice(-3).join('\n'));
+        if (samples.get('klp_scrape_collector_success{collector="livepatch"}') !== 1)
+          failures.push(
+            running.logs
+              .filter((l) => l.includes('level=error'))
+              .slice(-3)
+              .join('\n'),
+          );
         if (samples.has(`klp_patch_enabled{patch="${EXTRA}"}`)) seen++;
         else notSeen++;
       }

@@ -160,16 +160,11 @@ describe('alert rules and dashboards on a real Prometheus scraping klp_exporter 
 
     const port = await freePort();
     promUrl = `http://127.0.0.1:${port}`;
-    prometheus = spawn(
-      prometheusBin,
-      [
-        `--config.file=${join(tmp, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${join(tmp, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        `--web.external-url=${promUrl}`,
-      ],
-      { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-    );
+    prometheus = spawn(prometheusBin, [`--config.file=${join(tmp, 'prometheus.yml')}`, `--storage.tsdb.path=${join(tmp, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, `--web.external-url=${promUrl}`], {
+      cwd: tmp,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     prometheus.stdout!.on('data', (d: Buffer) => (promLog += d.toString()));
     prometheus.stderr!.on('data', (d: Buffer) => (promLog += d.toString()));
 

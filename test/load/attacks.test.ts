@@ -193,7 +193,11 @@ describe(`attacks under load (${SOAK ? 'soak' : 'short'})`, () => {
         let n = 0;
         while (storming) {
           p.child.kill('SIGHUP');
-          if (n++ % 10 === 0) void fetch(`${p.url}/-/reload`, { method: 'POST' }).then((r) => r.text(), () => undefined);
+          if (n++ % 10 === 0)
+            void fetch(`${p.url}/-/reload`, { method: 'POST' }).then(
+              (r) => r.text(),
+              () => undefined,
+            );
           await sleep(10);
         }
       })();

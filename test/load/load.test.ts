@@ -13,9 +13,7 @@ import { scenarioArgs, type Scenario } from '../helpers/fixture-host.js';
 import { burst, patchedHost, rssMiB, slowClient, wrk, type Answer } from '../helpers/load.js';
 
 const SOAK = process.env.KLP_SOAK === '1';
-const P = SOAK
-  ? { connections: 256, seconds: 60, bursts: 5, burstSize: 1000, slowHeaders: 200, slowBodies: 100 }
-  : { connections: 64, seconds: 3, bursts: 1, burstSize: 1000, slowHeaders: 50, slowBodies: 20 };
+const P = SOAK ? { connections: 256, seconds: 60, bursts: 5, burstSize: 1000, slowHeaders: 200, slowBodies: 100 } : { connections: 64, seconds: 3, bursts: 1, burstSize: 1000, slowHeaders: 50, slowBodies: 20 };
 const TEST_TIMEOUT = SOAK ? 300_000 : 60_000;
 
 // Created at load time: concurrent tests start before beforeAll hooks run.
@@ -155,5 +153,4 @@ describe(`load (${SOAK ? 'soak' : 'short'})`, () => {
     },
     TEST_TIMEOUT,
   );
-
 });

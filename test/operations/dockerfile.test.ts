@@ -42,9 +42,7 @@ describe('Dockerfile', () => {
 
   it('is built offline from the bundle on the SUSE BCI Node.js base: no npm in the build', () => {
     expect(ins.filter((i) => i.op === 'FROM').length).toBe(1);
-    expect(ins.find((i) => i.op === 'ARG' && i.args.startsWith('BASE_IMAGE='))?.args).toMatch(
-      /^BASE_IMAGE=registry\.suse\.com\/bci\/nodejs:(2[2-9]|[3-9]\d)$/,
-    );
+    expect(ins.find((i) => i.op === 'ARG' && i.args.startsWith('BASE_IMAGE='))?.args).toMatch(/^BASE_IMAGE=registry\.suse\.com\/bci\/nodejs:(2[2-9]|[3-9]\d)$/);
     expect(runtime[0]!.args).toBe('${BASE_IMAGE}');
     expect(ins.filter((i) => i.op === 'RUN')).toEqual([]);
     expect(runtime.filter((i) => i.op === 'COPY').map((i) => i.args)).toEqual([
@@ -60,7 +58,10 @@ describe('Dockerfile', () => {
     expect(JSON.parse(one('CMD'))).toEqual(['--web.listen-address=0.0.0.0:10055']);
     expect(one('EXPOSE')).toBe('10055');
     expect(one('HEALTHCHECK')).toMatch(/CMD \["node", "\/usr\/lib\/klp_exporter\/healthcheck\.mjs"\]$/);
-    const labels = runtime.filter((i) => i.op === 'LABEL').map((i) => i.args).join(' ');
+    const labels = runtime
+      .filter((i) => i.op === 'LABEL')
+      .map((i) => i.args)
+      .join(' ');
     for (const l of ['title', 'description', 'licenses', 'version', 'revision']) {
       expect(labels).toContain(`org.opencontainers.image.${l}=`);
     }

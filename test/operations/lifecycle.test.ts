@@ -44,7 +44,10 @@ function tmpDir(): string {
 function processesWith(needle: string): string[] {
   const ps = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
   if (ps.error) throw new Error(`ps is needed for this test: ${ps.error.message}`);
-  return ps.stdout.split('\n').filter((l) => l.includes(needle)).map((l) => l.trim());
+  return ps.stdout
+    .split('\n')
+    .filter((l) => l.includes(needle))
+    .map((l) => l.trim());
 }
 
 const patched = loadScenario('sles15sp6-patched');

@@ -46,7 +46,14 @@ describe('systemd units', () => {
   });
 
   it('systemd-analyze verify does catch mistakes (sanity check of the check)', () => {
-    const r = spawnSync('sh', ['-c', 'd=$(mktemp -d) && printf "[Service]\\nExecStart=/bin/true\\nProtectSystm=strict\\n" > $d/x.service && cd $d && SYSTEMD_LOG_LEVEL=notice systemd-analyze verify --man=no ./x.service; rc=$?; rm -rf $d; exit $rc'], { encoding: 'utf8' });
+    const r = spawnSync(
+      'sh',
+      [
+        '-c',
+        'd=$(mktemp -d) && printf "[Service]\\nExecStart=/bin/true\\nProtectSystm=strict\\n" > $d/x.service && cd $d && SYSTEMD_LOG_LEVEL=notice systemd-analyze verify --man=no ./x.service; rc=$?; rm -rf $d; exit $rc',
+      ],
+      { encoding: 'utf8' },
+    );
     expect(r.stderr).toContain("Unknown key 'ProtectSystm'");
   });
 

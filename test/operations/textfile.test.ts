@@ -37,11 +37,7 @@ describe('textfile mode with node_exporter', () => {
     written = readFileSync(out, 'utf8');
 
     const port = await freePort();
-    ne = spawn(
-      NODE_EXPORTER,
-      ['--collector.disable-defaults', '--collector.textfile', `--collector.textfile.directory=${tmp}`, `--web.listen-address=127.0.0.1:${port}`],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
+    ne = spawn(NODE_EXPORTER, ['--collector.disable-defaults', '--collector.textfile', `--collector.textfile.directory=${tmp}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
     ne.stderr!.on('data', (d: Buffer) => (neLog += d.toString()));
     served = await waitFor('node_exporter /metrics', 10_000, async () => {
       if (ne!.exitCode !== null) throw new Error(`node_exporter exited ${ne!.exitCode}: ${neLog}`);

@@ -21,8 +21,7 @@ const BUILD_INFO = /^klp_exporter_build_info\{.*\} 1$/m;
 
 let work: string;
 let bundle: string;
-const run = (args: string[], cwd = path.dirname(bundle)) =>
-  spawnSync(process.execPath, [bundle, ...args], { cwd, encoding: 'utf8', timeout: 30_000, env: { ...process.env, NODE_OPTIONS: '' } });
+const run = (args: string[], cwd = path.dirname(bundle)) => spawnSync(process.execPath, [bundle, ...args], { cwd, encoding: 'utf8', timeout: 30_000, env: { ...process.env, NODE_OPTIONS: '' } });
 
 beforeAll(() => {
   work = mkdtempSync(path.join(os.tmpdir(), 'klp-bundle-'));
@@ -47,7 +46,9 @@ describe('the single-file build, alone in a directory', () => {
     const text = readFileSync(bundle, 'utf8');
     expect(text.startsWith('#!/usr/bin/env node\n')).toBe(true);
     // Marks of the fixture hosts and the fake tool that replays their commands.
-    const fake = readFileSync(path.join(PROJECT, 'test/fixtures/bin/fake-tool.mjs'), 'utf8').split('\n').find((l) => l.length > 40)!;
+    const fake = readFileSync(path.join(PROJECT, 'test/fixtures/bin/fake-tool.mjs'), 'utf8')
+      .split('\n')
+      .find((l) => l.length > 40)!;
     expect(text).not.toContain(fake);
     const recorded = readFileSync(path.join(PROJECT, 'test/fixtures/hosts/sles15sp6-patched/cmd/rpm_-qa.out'), 'utf8').split('\n')[1]!;
     expect(text).not.toContain(recorded.split('\t')[0]);
@@ -64,19 +65,23 @@ describe('the single-file build, alone in a directory', () => {
     expect(h.stdout).toContain('klp_exporter rules');
   });
 
-  it.each(listScenarios())('golden scrape: %s', async (name) => {
-    const p = await startProcess(scenarioArgs(loadScenario(name)), await freePort(), 30_000, bundle);
-    try {
-      const body = await (await fetch(`${p.url}/metrics`)).text();
-      const info = body.match(BUILD_INFO)?.[0];
-      expect(info).toContain(`version="${VERSION}"`);
-      expect(info).toContain(`revision="${REVISION}"`);
-      const golden = readFileSync(path.join(PROJECT, 'test/golden', `${name}.prom`), 'utf8');
-      expect(normalizeScrape(body).replace(BUILD_INFO, golden.match(BUILD_INFO)![0])).toBe(golden);
-    } finally {
-      await p.stop();
-    }
-  }, 60_000);
+  it.each(listScenarios())(
+    'golden scrape: %s',
+    async (name) => {
+      const p = await startProcess(scenarioArgs(loadScenario(name)), await freePort(), 30_000, bundle);
+      try {
+        const body = await (await fetch(`${p.url}/metrics`)).text();
+        const info = body.match(BUILD_INFO)?.[0];
+        expect(info).toContain(`version="${VERSION}"`);
+        expect(info).toContain(`revision="${REVISION}"`);
+        const golden = readFileSync(path.join(PROJECT, 'test/golden', `${name}.prom`), 'utf8');
+        expect(normalizeScrape(body).replace(BUILD_INFO, golden.match(BUILD_INFO)![0])).toBe(golden);
+      } finally {
+        await p.stop();
+      }
+    },
+    60_000,
+  );
 
   it('basic auth: the right password gets the metrics, a wrong one 401 (bcrypt worker inside the bundle)', async () => {
     const web = path.join(work, 'web.yml');

@@ -7,16 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { config } from '../../dashboards/config.js';
-import {
-  DEFAULT_RUNBOOK_URL,
-  SHIPPED_SELECTOR,
-  UsageError,
-  dashboardCommand,
-  parseRunbookUrl,
-  parseSelector,
-  renderRules,
-  rulesCommand,
-} from '../../src/monitoring.js';
+import { DEFAULT_RUNBOOK_URL, SHIPPED_SELECTOR, UsageError, dashboardCommand, parseRunbookUrl, parseSelector, renderRules, rulesCommand } from '../../src/monitoring.js';
 import { selectors } from '../alerts/promql.js';
 import { PROJECT } from '../helpers/fixture-host.js';
 
@@ -46,12 +37,7 @@ describe('klp_exporter rules', () => {
     for (const r of out) {
       for (const s of selectors(r.expr)) {
         if (!/^(klp_|up$|scrape_)|:/.test(s.metric)) continue;
-        expect([r.alert ?? r.record, s.metric, s.matchers.get('job'), s.matchers.get('env')]).toEqual([
-          r.alert ?? r.record,
-          s.metric,
-          { op: '=~', value: 'node|klp' },
-          { op: '=', value: 'prod' },
-        ]);
+        expect([r.alert ?? r.record, s.metric, s.matchers.get('job'), s.matchers.get('env')]).toEqual([r.alert ?? r.record, s.metric, { op: '=~', value: 'node|klp' }, { op: '=', value: 'prod' }]);
       }
       if (r.alert) expect(r.annotations?.runbook_url).toBe(`https://wiki.example.com/ops/klp#${r.alert.toLowerCase()}`);
       expect(JSON.stringify(r)).not.toContain('job=\\"klp\\"');
@@ -72,13 +58,7 @@ describe('klp_exporter rules', () => {
     for (const r of rulesOf(rulesCommand(['--textfile'])).filter((r) => r.alert)) expect(runbook).toMatch(new RegExp(`^## ${r.alert}\\s*$`, 'm'));
   });
 
-  it.each([
-    ['job="klp"} or vector(1) #'],
-    ['job=klp'],
-    ['job="a"; drop'],
-    [''],
-    ['job="a\nb"'],
-  ])('refuses the selector %j', (sel) => {
+  it.each([['job="klp"} or vector(1) #'], ['job=klp'], ['job="a"; drop'], [''], ['job="a\nb"']])('refuses the selector %j', (sel) => {
     expect(() => parseSelector(sel)).toThrow(UsageError);
   });
 
@@ -102,7 +82,7 @@ describe('klp_exporter rules', () => {
     expect(out).toEqual(shippedFleet);
   });
 
-  it('renderRules works on any rules file with the shipped selector (not tied to today\'s rule names)', () => {
+  it("renderRules works on any rules file with the shipped selector (not tied to today's rule names)", () => {
     const other = `groups:\n  - name: x\n    rules:\n      - alert: KlpSomethingNew\n        expr: klp_new_metric{job="klp"} > 0\n        annotations:\n          runbook_url: https://old.example/runbook.md#klpsomethingnew\n`;
     const out = rulesOf(renderRules({ selector: 'job="n"', runbookUrl: 'https://new.example/rb' }, other));
     expect(out).toEqual([{ alert: 'KlpSomethingNew', expr: 'klp_new_metric{job="n"} > 0', annotations: { runbook_url: 'https://new.example/rb#klpsomethingnew' } }]);

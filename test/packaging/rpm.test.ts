@@ -83,7 +83,9 @@ describe('the RPM', () => {
 
   it('scriptlets: the user from the sysusers.d lines, sysconfig from the fillup templates, units handled on install/remove', () => {
     const scripts = rpmq('--scripts');
-    const sysusers = readFileSync(path.join(PROJECT, 'packaging/systemd/klp_exporter.sysusers'), 'utf8').split('\n').find((l) => l.startsWith('u '))!;
+    const sysusers = readFileSync(path.join(PROJECT, 'packaging/systemd/klp_exporter.sysusers'), 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('u '))!;
     expect(scripts).toMatch(/preinstall scriptlet[\s\S]*systemd-sysusers[\s\S]*/);
     expect(scripts).toContain(sysusers);
     expect(scripts).toMatch(/postinstall scriptlet[\s\S]*fillup-templates\/sysconfig\.prometheus-klp_exporter \/etc\/sysconfig\/prometheus-klp_exporter/);

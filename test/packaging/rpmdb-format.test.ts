@@ -41,7 +41,7 @@ beforeAll(() => {
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
 describe('a host RPM database the rpm cannot read', () => {
-  it('fails the packages collector with rpm\'s message about the database', () => {
+  it("fails the packages collector with rpm's message about the database", () => {
     expect(result.text).toContain('klp_scrape_collector_success{collector="packages"} 0');
     expect(result.stderr).toMatch(/collector failed.*collector=packages.*rpm --root .*(cannot open Packages database|Unable to open sqlite database)/);
   });

@@ -24,12 +24,7 @@ const HOSTS: { instance: string; scenario: string; ageSeconds: number; args?: st
   { instance: 'not-applied', scenario: 'sles15sp6-update-not-applied', ageSeconds: 0 },
   { instance: 'unknown', scenario: 'sles15sp6-patched', ageSeconds: 0, args: ['--path.sysfs=/nonexistent-sysfs'] },
 ];
-const EXPECTED = [
-  'expired KlpLivePatchExpired critical',
-  'not-applied KlpLivePatchUpdateNotApplied warning',
-  'stale KlpTextfileStale warning',
-  'unknown KlpCollectorFailing warning',
-];
+const EXPECTED = ['expired KlpLivePatchExpired critical', 'not-applied KlpLivePatchUpdateNotApplied warning', 'stale KlpTextfileStale warning', 'unknown KlpCollectorFailing warning'];
 
 interface Alert {
   labels: Record<string, string>;
@@ -116,7 +111,7 @@ describe('textfile mode on a real Prometheus scraping node_exporter', () => {
     expect(rulesText).toContain('klp_patch_days_until_expiry{job="node"}');
   });
 
-  test('KlpLivePatchExpired fires through node_exporter\'s job, KlpTextfileStale for the old file, nothing else', async () => {
+  test("KlpLivePatchExpired fires through node_exporter's job, KlpTextfileStale for the old file, nothing else", async () => {
     const deadline = Date.now() + 60_000;
     let firing: string[] = [];
     let alerts: Alert[] = [];

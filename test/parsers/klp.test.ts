@@ -3,7 +3,11 @@ import { ParseError } from '../../src/errors.js';
 import { parseKlpPatches, parseKlpStatus } from '../../src/parsers/klp.js';
 
 describe('parseKlpStatus', () => {
-  it.each([['ready\n', 'ready'], ['in_progress\n', 'in_progress'], ['\n  ready  \r\n', 'ready']])('%j', (text, want) => {
+  it.each([
+    ['ready\n', 'ready'],
+    ['in_progress\n', 'in_progress'],
+    ['\n  ready  \r\n', 'ready'],
+  ])('%j', (text, want) => {
     expect(parseKlpStatus(text)).toBe(want);
   });
   it.each(['', 'unknown\n', 'ready\nextra\n', 'Ready'])('rejects %j', (text) => {
@@ -13,16 +17,19 @@ describe('parseKlpStatus', () => {
 
 describe('parseKlpPatches', () => {
   it('reads a normal patched system', () => {
-    const text = 'livepatch_3_150600_13_9_1\n    active: 1\n    RPM: kernel-livepatch-6_4_0-150600_23_25-default-3-150600.13.9.1.x86_64\n    CVE: CVE-2024-50115 CVE-2024-43882 CVE-2024-53042\n    bug fixes and enhancements: (none)\n';
+    const text =
+      'livepatch_3_150600_13_9_1\n    active: 1\n    RPM: kernel-livepatch-6_4_0-150600_23_25-default-3-150600.13.9.1.x86_64\n    CVE: CVE-2024-50115 CVE-2024-43882 CVE-2024-53042\n    bug fixes and enhancements: (none)\n';
     expect(parseKlpPatches(text)).toEqual({
-      patches: [{
-        module: 'livepatch_3_150600_13_9_1',
-        active: true,
-        rpm: { name: 'kernel-livepatch-6_4_0-150600_23_25-default', version: '3', release: '150600.13.9.1', arch: 'x86_64' },
-        cves: ['CVE-2024-43882', 'CVE-2024-50115', 'CVE-2024-53042'],
-        bugs: [],
-        initial: false,
-      }],
+      patches: [
+        {
+          module: 'livepatch_3_150600_13_9_1',
+          active: true,
+          rpm: { name: 'kernel-livepatch-6_4_0-150600_23_25-default', version: '3', release: '150600.13.9.1', arch: 'x86_64' },
+          cves: ['CVE-2024-43882', 'CVE-2024-50115', 'CVE-2024-53042'],
+          bugs: [],
+          initial: false,
+        },
+      ],
       warnings: [],
     });
   });

@@ -53,10 +53,7 @@ describe('live patch package names', () => {
     expect(parseLivepatchPackageName(name)).toBeUndefined();
   });
   it('derives the package names of a running kernel', () => {
-    expect(livepatchPackageNamesFor(parseKernelRelease('6.4.0-150600.23.25-default'))).toEqual([
-      'kernel-livepatch-6_4_0-150600_23_25-default',
-      'kgraft-patch-6_4_0-150600_23_25-default',
-    ]);
+    expect(livepatchPackageNamesFor(parseKernelRelease('6.4.0-150600.23.25-default'))).toEqual(['kernel-livepatch-6_4_0-150600_23_25-default', 'kgraft-patch-6_4_0-150600_23_25-default']);
     expect(livepatchPackageNamesFor(parseKernelRelease('6.1'))).toEqual([]);
   });
   it('derives module names from VERSION and RELEASE and back', () => {
@@ -67,7 +64,10 @@ describe('live patch package names', () => {
   });
   it('splits an NVRA', () => {
     expect(parseNvra('kernel-livepatch-6_4_0-150600_23_25-default-3-150600.13.9.1.x86_64')).toEqual({
-      name: 'kernel-livepatch-6_4_0-150600_23_25-default', version: '3', release: '150600.13.9.1', arch: 'x86_64',
+      name: 'kernel-livepatch-6_4_0-150600_23_25-default',
+      version: '3',
+      release: '150600.13.9.1',
+      arch: 'x86_64',
     });
     expect(parseNvra('nonsense')).toBeUndefined();
   });
@@ -98,7 +98,8 @@ describe('rpmVerCmp', () => {
 
 describe('parseKlpChangelog', () => {
   it('takes CVEs and bugs from KLP: trailers only', () => {
-    const text = '* Mon Apr 28 2025 a@suse.com\n- Fix for CVE-2024-50115\n  KLP: CVE-2024-50115\n  References: bsc#1233019 CVE-2024-50115\n- Fix for bsc#1234567\n  KLP: bsc#1234567\n* Mon Nov 17 2014 b@suse.cz\n  References: bnc#904970 CVE-2014-0001\n';
+    const text =
+      '* Mon Apr 28 2025 a@suse.com\n- Fix for CVE-2024-50115\n  KLP: CVE-2024-50115\n  References: bsc#1233019 CVE-2024-50115\n- Fix for bsc#1234567\n  KLP: bsc#1234567\n* Mon Nov 17 2014 b@suse.cz\n  References: bnc#904970 CVE-2014-0001\n';
     expect(parseKlpChangelog(text)).toEqual({ cves: ['CVE-2024-50115'], bugs: ['bsc#1234567'] });
     expect(parseKlpChangelog('')).toEqual({ cves: [], bugs: [] });
   });

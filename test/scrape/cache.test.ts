@@ -45,7 +45,11 @@ describe('CachedValue', () => {
     let t = 0;
     let fail = false;
     let calls = 0;
-    const cache = new CachedValue<number>(3_600_000, () => 5_000 + t, () => t);
+    const cache = new CachedValue<number>(
+      3_600_000,
+      () => 5_000 + t,
+      () => t,
+    );
     const compute = async () => {
       calls++;
       if (fail) throw new Error('rpm: timed out');

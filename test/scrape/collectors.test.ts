@@ -14,7 +14,13 @@ afterEach(async () => {
   base = undefined;
 });
 const scrape = async (r: RunningExporter) => (await fetch(`${r.url}/metrics`)).text();
-const families = (text: string) => new Set(text.split('\n').filter((l) => l.startsWith('# TYPE ')).map((l) => l.split(' ')[2]));
+const families = (text: string) =>
+  new Set(
+    text
+      .split('\n')
+      .filter((l) => l.startsWith('# TYPE '))
+      .map((l) => l.split(' ')[2]),
+  );
 
 describe('collector switches', () => {
   it('a disabled collector has no series and runs nothing', async () => {

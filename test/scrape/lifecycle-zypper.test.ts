@@ -32,7 +32,15 @@ async function host(answer: string) {
   const scraper = new Scraper({ config, paths: resolveHostPaths(config.path), commands: await resolveCommands(config.exec.path, SYSTEM.commands), system: SYSTEM, log: silentLogger, now: () => clock.now });
   const scrape = async () => {
     const s = await scraper.collect(10_000);
-    const text = await renderMetrics(s, liveStatus(s, SYSTEM), { nowMs: clock.now, cveInfo: false, buildInfo: GOLDEN_BUILD_INFO, configReloadSuccessful: true, commandRuns: scraper.commandRuns, commandNames: SYSTEM.commands, expirySources: SYSTEM.expirySources });
+    const text = await renderMetrics(s, liveStatus(s, SYSTEM), {
+      nowMs: clock.now,
+      cveInfo: false,
+      buildInfo: GOLDEN_BUILD_INFO,
+      configReloadSuccessful: true,
+      commandRuns: scraper.commandRuns,
+      commandNames: SYSTEM.commands,
+      expirySources: SYSTEM.expirySources,
+    });
     const value = (name: string) => {
       const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
       return m ? Number(m[1]) : undefined;

@@ -184,24 +184,28 @@ describe('an exec path others can write to (13.9)', () => {
     ['world-writable command', 0o755, 0o757, undefined, /command .* is writable by others/],
     ['group-writable command of a group other than root', 0o755, 0o775, undefined, /command .* is writable by its group/],
     ['command owned by another user', 0o755, 0o755, 65534, /command .* is owned by uid 65534/],
-  ] as const)('%s: refused with a clear error, and reported unavailable', async (name, dirMode, fileMode, owner, reason) => {
-    if (process.getuid?.() !== 0 && owner !== undefined) throw new Error('this case needs root (chown)');
-    const dir = execDir(name.replace(/ /g, '-'), dirMode, fileMode, owner);
-    if (name.startsWith('group')) chownSync(path.join(dir, 'rpm'), 0, 65534);
-    const s = host();
-    const r = spawnSync(process.execPath, [MAIN, ...scenarioArgs(s, ['--exec.path', dir]), `--textfile.output=${path.join(tmp, `${dir.split('-').pop()}.prom`)}`], { encoding: 'utf8', timeout: 20_000 });
-    expect(r.stderr).toMatch(/refusing to run a command that others could replace/);
-    expect(r.stderr).toMatch(reason);
-    const prom = readFileSync(path.join(tmp, `${dir.split('-').pop()}.prom`), 'utf8');
-    expect(prom).toMatch(/klp_command_available\{command="rpm"\} 0/);
-  }, 30_000);
+  ] as const)(
+    '%s: refused with a clear error, and reported unavailable',
+    async (name, dirMode, fileMode, owner, reason) => {
+      if (process.getuid?.() !== 0 && owner !== undefined) throw new Error('this case needs root (chown)');
+      const dir = execDir(name.replace(/ /g, '-'), dirMode, fileMode, owner);
+      if (name.startsWith('group')) chownSync(path.join(dir, 'rpm'), 0, 65534);
+      const s = host();
+      const r = spawnSync(process.execPath, [MAIN, ...scenarioArgs(s, ['--exec.path', dir]), `--textfile.output=${path.join(tmp, `${dir.split('-').pop()}.prom`)}`], { encoding: 'utf8', timeout: 20_000 });
+      expect(r.stderr).toMatch(/refusing to run a command that others could replace/);
+      expect(r.stderr).toMatch(reason);
+      const prom = readFileSync(path.join(tmp, `${dir.split('-').pop()}.prom`), 'utf8');
+      expect(prom).toMatch(/klp_exporter_command_available\{command="rpm"\} 0/);
+    },
+    30_000,
+  );
   it('a command owned by root in a directory only root can write to is used', () => {
     const dir = execDir('safe', 0o755, 0o755);
     const s = host();
     const out = path.join(tmp, 'safe.prom');
     const r = spawnSync(process.execPath, [MAIN, ...scenarioArgs(s, ['--exec.path', dir]), `--textfile.output=${out}`], { encoding: 'utf8', timeout: 20_000 });
     expect(r.stderr).not.toMatch(/refusing/);
-    expect(readFileSync(out, 'utf8')).toMatch(/klp_command_available\{command="rpm"\} 1/);
+    expect(readFileSync(out, 'utf8')).toMatch(/klp_exporter_command_available\{command="rpm"\} 1/);
   }, 30_000);
 });
 

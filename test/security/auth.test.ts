@@ -19,7 +19,10 @@ const WEB_FIXTURES = path.join(PROJECT, 'test/fixtures/web');
 
 describe('web config parser on hostile input (fast-check, 10,000 runs)', () => {
   it('returns a config or throws a WebConfigError, never anything else, never slowly', () => {
-    const samples = readdirSync(WEB_FIXTURES).filter((f) => f.endsWith('.yml')).map((f) => readFileSync(path.join(WEB_FIXTURES, f), 'utf8')).filter((t) => t.length > 0);
+    const samples = readdirSync(WEB_FIXTURES)
+      .filter((f) => f.endsWith('.yml'))
+      .map((f) => readFileSync(path.join(WEB_FIXTURES, f), 'utf8'))
+      .filter((t) => t.length > 0);
     // Nesting stays below the YAML parser's recursion limit here; deeper input is the known bug below.
     const text = hostileTextUpTo(5_000, ...samples);
     fc.assert(
@@ -82,7 +85,16 @@ describe('basic auth on a running exporter', () => {
   });
 
   it('every path but /-/healthy needs credentials, even ones that do not exist', async () => {
-    for (const [method, p2] of [['GET', '/'], ['GET', '/metrics'], ['HEAD', '/metrics'], ['GET', '/METRICS'], ['GET', '/nope'], ['GET', '/-/healthy/'], ['POST', '/-/reload'], ['DELETE', '/metrics']] as const) {
+    for (const [method, p2] of [
+      ['GET', '/'],
+      ['GET', '/metrics'],
+      ['HEAD', '/metrics'],
+      ['GET', '/METRICS'],
+      ['GET', '/nope'],
+      ['GET', '/-/healthy/'],
+      ['POST', '/-/reload'],
+      ['DELETE', '/metrics'],
+    ] as const) {
       const res = await fetch(`${p.url}${p2}`, { method });
       expect(`${method} ${p2} ${res.status}`).toBe(`${method} ${p2} 401`);
       expect(res.headers.get('www-authenticate')).toBe('Basic realm="klp_exporter"');
@@ -116,7 +128,12 @@ describe('basic auth on a running exporter', () => {
       const attacker = (async () => {
         for (let wave = 0; wave < 2; wave++) {
           const answers = await Promise.all(
-            Array.from({ length: 30 }, (_, i) => fetch(`${p.url}/metrics`, { headers: auth('scraper', `guess-${wave}-${i}`) }).then(async (r) => (await r.arrayBuffer(), r.status), () => 0)),
+            Array.from({ length: 30 }, (_, i) =>
+              fetch(`${p.url}/metrics`, { headers: auth('scraper', `guess-${wave}-${i}`) }).then(
+                async (r) => (await r.arrayBuffer(), r.status),
+                () => 0,
+              ),
+            ),
           );
           for (const st of answers) statuses[st] = (statuses[st] ?? 0) + 1;
         }

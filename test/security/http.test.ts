@@ -50,8 +50,24 @@ describe('HTTP surface (in process)', () => {
   });
 
   it.each([
-    '/metrics/', '/METRICS', '/Metrics', '/metrics/x', '//metrics', '/-/healthy/', '/-/HEALTHY', '/-/reload', '/index.html', '/favicon.ico',
-    '/package.json', '/dist/main.js', '/src/main.ts', '/../../../etc/passwd', '/%2e%2e/%2e%2e/etc/passwd', '/metrics%00', '/.git/config', '/debug/pprof',
+    '/metrics/',
+    '/METRICS',
+    '/Metrics',
+    '/metrics/x',
+    '//metrics',
+    '/-/healthy/',
+    '/-/HEALTHY',
+    '/-/reload',
+    '/index.html',
+    '/favicon.ico',
+    '/package.json',
+    '/dist/main.js',
+    '/src/main.ts',
+    '/../../../etc/passwd',
+    '/%2e%2e/%2e%2e/etc/passwd',
+    '/metrics%00',
+    '/.git/config',
+    '/debug/pprof',
   ])('%s is 404', async (p) => {
     const res = await raw(r.url, `GET ${p} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
     expect(res).toMatch(/^HTTP\/1\.1 404 /);

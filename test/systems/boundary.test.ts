@@ -8,8 +8,7 @@ import { PROJECT } from '../helpers/fixture-host.js';
 
 const SRC = path.join(PROJECT, 'src');
 const files = (readdirSync(SRC, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).map((f) => f.split(path.sep).join('/'));
-const importsOf = (file: string) =>
-  [...readFileSync(path.join(SRC, file), 'utf8').matchAll(/^import\s[^;]*?from\s+'([^']+)'/gms)].map((m) => path.posix.join(path.posix.dirname(file), m[1]!));
+const importsOf = (file: string) => [...readFileSync(path.join(SRC, file), 'utf8').matchAll(/^import\s[^;]*?from\s+'([^']+)'/gms)].map((m) => path.posix.join(path.posix.dirname(file), m[1]!));
 
 describe('live patch system boundary', () => {
   it('only src/systems/index.ts imports a system folder; a system imports no other system', () => {

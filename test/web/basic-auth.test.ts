@@ -61,7 +61,9 @@ describe('parseBasicAuth', () => {
 describe('basicAuthMiddleware', () => {
   it('passes everything when no users are configured', async () => {
     await request(appWith(undefined)).get('/metrics').expect(200, 'ok');
-    await request(appWith(config({}))).get('/metrics').expect(200, 'ok');
+    await request(appWith(config({})))
+      .get('/metrics')
+      .expect(200, 'ok');
   });
 
   it('checks every configured user', async () => {
@@ -113,7 +115,12 @@ describe('basicAuthMiddleware', () => {
       await new Promise((r) => server.once('listening', r));
       const agent = request(server);
       const results = await Promise.all(
-        Array.from({ length: 8 }, (_, i) => agent.get('/metrics').auth('a', `wrong-${i}`).then((r) => r.status)),
+        Array.from({ length: 8 }, (_, i) =>
+          agent
+            .get('/metrics')
+            .auth('a', `wrong-${i}`)
+            .then((r) => r.status),
+        ),
       );
       expect(stats.maxActive).toBe(1);
       expect(results.filter((s) => s === 401).length).toBeGreaterThanOrEqual(3);
@@ -127,7 +134,9 @@ describe('basicAuthMiddleware', () => {
   it('/-/healthy is open, configurable', async () => {
     const cfg = config({ a: HASH_A });
     await request(appWith(cfg)).get('/-/healthy').expect(200);
-    await request(appWith(cfg, { openPaths: [] })).get('/-/healthy').expect(401);
+    await request(appWith(cfg, { openPaths: [] }))
+      .get('/-/healthy')
+      .expect(401);
   });
 
   it('a cached login lives while it is used (each use extends it), so a scraper never logs in again', async () => {
@@ -199,4 +208,3 @@ describe('basic auth under a password-guessing flood (13.5)', () => {
     }
   }, 30_000);
 });
-

@@ -231,8 +231,7 @@ describe('TLS versions', () => {
 });
 
 describe('client certificates', () => {
-  const cfgFor = (type: string) =>
-    configFile(`${type}.yml`, `tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: ${type}\n  client_ca_file: ca.crt\n`);
+  const cfgFor = (type: string) => configFile(`${type}.yml`, `tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: ${type}\n  client_ca_file: ca.crt\n`);
 
   it('RequireAndVerifyClientCert: no cert → handshake fails; CA-signed cert → 200; untrusted cert → fails', async () => {
     const port = await start(cfgFor('RequireAndVerifyClientCert'));

@@ -7,15 +7,17 @@ import { makeCerts, type TestCerts } from './certs.js';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/web');
 const fixture = (name: string) => path.join(FIXTURES, name);
-const parseFixture = (name: string): WebConfig =>
-  parseWebConfig(readFileSync(fixture(name), 'utf8'), { file: fixture(name), dir: FIXTURES });
+const parseFixture = (name: string): WebConfig => parseWebConfig(readFileSync(fixture(name), 'utf8'), { file: fixture(name), dir: FIXTURES });
 
 const BAD: [string, string][] = [
   ['unknown_top_key', 'tls_config: unknown key'],
   ['unknown_tls_key', 'tls_server_config.certfile: unknown key'],
   ['http_unknown_key', 'http_server_config.http3: unknown key'],
   ['top_not_map', 'must be a YAML mapping of settings'],
-  ['client_auth_invalid', 'tls_server_config.client_auth_type: invalid value "RequireSomething" (expected one of NoClientCert, RequestClientCert, RequireAnyClientCert, VerifyClientCertIfGiven, RequireAndVerifyClientCert)'],
+  [
+    'client_auth_invalid',
+    'tls_server_config.client_auth_type: invalid value "RequireSomething" (expected one of NoClientCert, RequestClientCert, RequireAnyClientCert, VerifyClientCertIfGiven, RequireAndVerifyClientCert)',
+  ],
   ['min_version_invalid', 'tls_server_config.min_version: invalid value "TLS14" (expected one of TLS10, TLS11, TLS12, TLS13)'],
   ['min_above_max', 'tls_server_config.min_version: TLS13 is higher than max_version TLS12'],
   ['cipher_unknown', 'tls_server_config.cipher_suites[1]: unknown cipher suite "TLS_RSA_WITH_RC4_128_SHA"'],
@@ -31,7 +33,10 @@ const BAD: [string, string][] = [
   ['users_not_map', 'basic_auth_users: must be a mapping'],
   ['user_hash_not_bcrypt', 'basic_auth_users.prometheus: is not a bcrypt hash (expected $2a$, $2b$ or $2y$ followed by cost and 53 characters)'],
   ['user_hash_number', 'basic_auth_users.prometheus: must be a string'],
-  ['user_hash_cost_too_high', 'basic_auth_users.prometheus: bcrypt cost 15 is above the maximum of 14 that klp_exporter accepts (expensive hashes let unauthenticated requests exhaust the CPU); re-hash the password with a lower cost, e.g. 10'],
+  [
+    'user_hash_cost_too_high',
+    'basic_auth_users.prometheus: bcrypt cost 15 is above the maximum of 14 that klp_exporter accepts (expensive hashes let unauthenticated requests exhaust the CPU); re-hash the password with a lower cost, e.g. 10',
+  ],
   ['header_not_allowed', 'http_server_config.headers.Server: header can not be configured (allowed: Strict-Transport-Security, X-Content-Type-Options, X-Frame-Options, X-XSS-Protection, Content-Security-Policy)'],
   ['header_bad_value', 'http_server_config.headers.X-Frame-Options: invalid value "allow-from" (expected one of deny, sameorigin)'],
   ['invalid_yaml', 'invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ] at line 3, column 1'],
@@ -40,7 +45,9 @@ const BAD: [string, string][] = [
 
 describe('parseWebConfig: bad files', () => {
   it('has a table entry for every *.bad.yml fixture', () => {
-    const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.bad.yml')).map((f) => f.replace(/\.bad\.yml$/, ''));
+    const files = readdirSync(FIXTURES)
+      .filter((f) => f.endsWith('.bad.yml'))
+      .map((f) => f.replace(/\.bad\.yml$/, ''));
     expect(files.sort()).toEqual(BAD.map(([n]) => n).sort());
   });
 
@@ -151,7 +158,12 @@ describe('loadWebConfig: files it points to', () => {
   });
 
   it('accepts inline PEM (cert, key, client_ca)', () => {
-    const indent = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => `    ${l}`).join('\n');
+    const indent = (file: string) =>
+      readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => `    ${l}`)
+        .join('\n');
     const f = write('inline.yml', `tls_server_config:\n  cert: |\n${indent(certs.serverCrt)}\n  key: |\n${indent(certs.serverKey)}\n  client_auth_type: VerifyClientCertIfGiven\n  client_ca: |\n${indent(certs.caCrt)}\n`);
     const c = loadWebConfig(f);
     expect(c.tls?.material?.cert.toString()).toContain('BEGIN CERTIFICATE');

@@ -126,7 +126,7 @@ async function parseInSlices(text: string, source: string): Promise<LifecycleDat
   const entries: LifecycleEntry[] = [];
   const problems: string[] = [];
   let problemCount = 0;
-  for (let start = 0, line = 1; start < text.length; ) {
+  for (let start = 0, line = 1; start < text.length;) {
     let end = start;
     let lines = 0;
     while (lines < SLICE_LINES && end < text.length) {
