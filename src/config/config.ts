@@ -212,9 +212,9 @@ function fromYaml(v: unknown, s: Setting, file: string, key: string): Value {
 /** Parse `[host]:port`: ":10055" → every interface; "127.0.0.1:10055"; "[::1]:10055". */
 export function parseListenAddress(address: string): ListenAddress {
   const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(address);
-  if (!m) throw new ConfigError(`invalid listen address ${JSON.stringify(address)}: expected [host]:port`);
+  if (!m) throw new ConfigError(`invalid listen address ${boundedValue(address)}: expected [host]:port`);
   const port = Number(m[3]);
-  if (port > 65535) throw new ConfigError(`invalid listen address ${JSON.stringify(address)}: port must be 0 to 65535`);
+  if (port > 65535) throw new ConfigError(`invalid listen address ${boundedValue(address)}: port must be 0 to 65535`);
   const host = m[1] ?? m[2];
   return { address, host: host === '' ? undefined : host, port };
 }
@@ -287,7 +287,7 @@ function check(raw: Value, s: Setting, where: string): Value | ListenAddress[] {
         throw new ConfigError(`${where}: ${(err as Error).message}`);
       }
       const key = `${parsed.host ?? ''}|${parsed.port}`;
-      if (parsed.port !== 0 && seen.has(key)) throw new ConfigError(`${where}: ${JSON.stringify(a)} given more than once`);
+      if (parsed.port !== 0 && seen.has(key)) throw new ConfigError(`${where}: ${boundedValue(a)} given more than once`);
       seen.add(key);
       return parsed;
     });

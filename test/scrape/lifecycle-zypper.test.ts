@@ -16,7 +16,10 @@ const PKG = 'kernel-livepatch-6_4_0-150600_23_25-default';
 const DAY = 86_400_000;
 
 let base: string | undefined;
+let scraper: Scraper | undefined;
 afterEach(() => {
+  scraper?.close();
+  scraper = undefined;
   if (base) rmSync(base, { recursive: true, force: true });
   base = undefined;
 });
@@ -29,15 +32,15 @@ async function host(answer: string) {
   writeFileSync(path.join(copy.scenario.dir, `cmd/zypper_lifecycle_${PKG}.out`), `\nPackage end of support:\n${PKG} ${answer}\n\n`);
   const { config } = scenarioConfig(scenarioArgs(copy.scenario, ['--collector.lifecycle.zypper-interval', '1m']));
   const clock = { now: Date.parse(copy.scenario.now) };
-  const scraper = new Scraper({ config, paths: resolveHostPaths(config.path), commands: await resolveCommands(config.exec.path, SYSTEM.commands), system: SYSTEM, log: silentLogger, now: () => clock.now });
+  scraper = new Scraper({ config, paths: resolveHostPaths(config.path), commands: await resolveCommands(config.exec.path, SYSTEM.commands), system: SYSTEM, log: silentLogger, now: () => clock.now });
   const scrape = async () => {
-    const s = await scraper.collect(10_000);
+    const s = await scraper!.collect(10_000);
     const text = await renderMetrics(s, liveStatus(s, SYSTEM), {
       nowMs: clock.now,
       cveInfo: false,
       buildInfo: GOLDEN_BUILD_INFO,
       configReloadSuccessful: true,
-      commandRuns: scraper.commandRuns,
+      commandRuns: scraper!.commandRuns,
       commandNames: SYSTEM.commands,
       expirySources: SYSTEM.expirySources,
     });
@@ -47,36 +50,28 @@ async function host(answer: string) {
     };
     return { text, days: value('klp_patch_days_until_expiry'), expiry: value('klp_patch_expiry_timestamp_seconds') };
   };
-  return { clock, scrape, close: () => scraper.close() };
+  return { clock, scrape };
 }
 
 describe('zypper lifecycle through the scraper', () => {
   it('"Now" because an update is available is not an end of support: the next source answers', async () => {
     const h = await host('Now, installed 3-150600.13.9.1, update available 4-150600.13.12.1 ');
-    try {
-      const r = await h.scrape();
-      expect(r.text).toContain('klp_patch_expiry_source{source="kernel-build-time"} 1');
-      expect(r.days).toBeGreaterThan(0);
-    } finally {
-      h.close();
-    }
+    const r = await h.scrape();
+    expect(r.text).toContain('klp_patch_expiry_source{source="kernel-build-time"} 1');
+    expect(r.days).toBeGreaterThan(0);
   });
 
   it('an ended answer never turns into a date in the future when the wall clock steps back', async () => {
     const h = await host('Now                                     ');
-    try {
-      const first = await h.scrape();
-      expect(first.text).toContain('klp_patch_expiry_source{source="zypper"} 1');
-      expect(first.days).toBeLessThanOrEqual(0);
-      for (const back of [153 * DAY, 10 * 60_000, 1000]) {
-        h.clock.now -= back;
-        const r = await h.scrape();
-        expect(r.text).toContain('klp_patch_expiry_source{source="zypper"} 1');
-        expect(r.days).toBeLessThanOrEqual(0);
-        expect(r.expiry! * 1000).toBeLessThanOrEqual(h.clock.now);
-      }
-    } finally {
-      h.close();
+    const first = await h.scrape();
+    expect(first.text).toContain('klp_patch_expiry_source{source="zypper"} 1');
+    expect(first.days).toBeLessThanOrEqual(0);
+    for (const back of [153 * DAY, 10 * 60_000, 1000]) {
+      h.clock.now -= back;
+      const r = await h.scrape();
+      expect(r.text).toContain('klp_patch_expiry_source{source="zypper"} 1');
+      expect(r.days).toBeLessThanOrEqual(0);
+      expect(r.expiry! * 1000).toBeLessThanOrEqual(h.clock.now);
     }
   });
 });
