@@ -65,15 +65,32 @@ export function hostileTextUpTo(hugeMax: number, ...samples: string[]): fc.Arbit
  * error), fails on anything else thrown, and fails when one call takes longer than the budget.
  */
 export function returnsOrTypedError<T>(fn: () => T, budgetMs = RUN_BUDGET_MS): T | ExporterError {
-  const started = performance.now();
-  let out: T | ExporterError;
-  try {
-    out = fn();
-  } catch (err) {
-    if (!(err instanceof ExporterError)) throw new Error(`threw a ${(err as Error)?.constructor?.name ?? typeof err}, not an ExporterError: ${String(err)}`);
-    out = err;
-  }
-  const ms = performance.now() - started;
-  if (ms > budgetMs) throw new Error(`took ${ms.toFixed(0)} ms (budget ${budgetMs.toFixed(0)} ms)`);
+  let out!: T | ExporterError;
+  withinBudget(() => {
+    try {
+      out = fn();
+    } catch (err) {
+      if (!(err instanceof ExporterError)) throw new Error(`threw a ${(err as Error)?.constructor?.name ?? typeof err}, not an ExporterError: ${String(err)}`);
+      out = err;
+    }
+  }, budgetMs);
   return out;
+}
+
+/** How often a call over its budget is timed again before the overrun counts. */
+const BUDGET_TRIES = 3;
+
+/**
+ * Runs `fn` and fails when it takes longer than `budgetMs` on every one of BUDGET_TRIES tries.
+ * A blow-up (backtracking, quadratic work) repeats each time; a garbage collection or a busy
+ * machine's scheduler does not, so the fastest try is what the input itself costs.
+ */
+export function withinBudget(fn: () => void, budgetMs: number): void {
+  let fastest = Infinity;
+  for (let i = 0; i < BUDGET_TRIES && fastest > budgetMs; i++) {
+    const started = performance.now();
+    fn();
+    fastest = Math.min(fastest, performance.now() - started);
+  }
+  if (fastest > budgetMs) throw new Error(`took ${fastest.toFixed(0)} ms on each of ${BUDGET_TRIES} tries (budget ${budgetMs.toFixed(0)} ms)`);
 }

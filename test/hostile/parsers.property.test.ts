@@ -21,7 +21,7 @@ import { PrimaryScanner, UpdateinfoScanner, parseRepomd, repomdLocation } from '
 import { escapedAlias, parseRepoFile, parseZyppConf, repoSubPath } from '../../src/systems/suse/zypp-repos.js';
 import { parseZypperSearch } from '../../src/systems/suse/zypper-search.js';
 import { HOSTS } from '../helpers/fixture-host.js';
-import { hostileText, returnsOrTypedError, RUNS } from './arbitraries.js';
+import { hostileText, returnsOrTypedError, RUNS, withinBudget } from './arbitraries.js';
 
 const fixture = (host: string, rel: string) => readFileSync(path.join(HOSTS, host, rel), 'utf8');
 const P = 'sles15sp6-patched';
@@ -312,10 +312,10 @@ describe('lifecycle globs', () => {
   // Found by the property above: globs were compiled to regular expressions, and
   // "kernel-livepatch-…,*?*?*?*?*?*?*?*?*?*?*?x,2025-01-01" took 114 s to (not) match one edition.
   it('match in linear time where a RegExp backtracks exponentially', () => {
-    const started = performance.now();
-    expect(globMatcher(`${'*a'.repeat(20)}b`).test('a'.repeat(60))).toBe(false);
-    expect(globMatcher(`${'*?'.repeat(20)}x`).test('3-150600.13.9.1'.repeat(4))).toBe(false);
-    expect(performance.now() - started).toBeLessThan(50);
+    withinBudget(() => {
+      expect(globMatcher(`${'*a'.repeat(20)}b`).test('a'.repeat(60))).toBe(false);
+      expect(globMatcher(`${'*?'.repeat(20)}x`).test('3-150600.13.9.1'.repeat(4))).toBe(false);
+    }, 50);
   });
 
   it('agree with the equivalent regular expression on small inputs', () => {
