@@ -267,6 +267,31 @@ export const alertRules: AlertRule[] = [
     `A newer kernel than ${kernel} is installed on {{ $labels.instance }} but has not been booted for ${f.newerKernelNotBooted}. ` +
       `Live patch support for the running kernel ends ${expiryDate}. Enabled live patch: ${enabledPatches}.`,
   ),
+  alert(
+    'KlpLivePatchUpdateAvailable',
+    'warning',
+    f.updateAvailable,
+    withKernel(`${jobMetric('klp_patch_available_version')} > ${jobMetric('klp_patch_installed_version')}`),
+    'A newer live patch is available but not installed.',
+    `Live patch version {{ $value }} for ${kernel} is offered by ` +
+      '{{ with printf "klp_patch_available_info{job=%q,instance=%q}" $labels.job $labels.instance | query }}' +
+      '{{ with . | first }}repository {{ .Labels.repository }} ({{ .Labels.package }}-{{ .Labels.version }}-{{ .Labels.release }}){{ end }}{{ else }}a repository{{ end }}' +
+      ` on {{ $labels.instance }}, but the installed version is ${hostValue('klp_patch_installed_version', 'printf "%.0f"', 'unknown')}` +
+      '{{ with printf "klp_patch_available_advisory_info{job=%q,instance=%q}" $labels.job $labels.instance | query }}' +
+      '{{ with . | first }}; advisory {{ .Labels.id }} ({{ .Labels.severity }}){{ end }}{{ end }}' +
+      `${hostValue('klp_patch_available_cves_new', 'printf ", fixing %.0f CVEs the active patch does not"', '')}. Install it with zypper patch.`,
+  ),
+  alert(
+    'KlpRepositoryMetadataStale',
+    'warning',
+    f.repositoryStale,
+    `${jobMetric('klp_repository_metadata_age_seconds')} > ${config.repositoryStaleDays} * 86400`,
+    `A repository's metadata has not been refreshed for ${config.repositoryStaleDays} days.`,
+    'The cached metadata of repository {{ $labels.repository }} on {{ $labels.instance }} was last refreshed ' +
+      '{{ $value | humanizeDuration }} ago (autorefresh ' +
+      '{{ with printf "klp_repository_autorefresh{job=%q,instance=%q,repository=%q}" $labels.job $labels.instance $labels.repository | query }}{{ if eq (. | first | value) 1.0 }}on{{ else }}off{{ end }}{{ else }}unknown{{ end }}' +
+      `); newer live patches it offers are not seen. Run zypper refresh (kernel ${lastKnownKernel}).`,
+  ),
 ];
 
 /** Unique alert names, in file order. */

@@ -130,7 +130,7 @@ async function waitCached(url) {
   while (Date.now() < until) {
     const res = await fetch(url);
     const text = await res.text();
-    if (['packages', 'klp', 'lifecycle'].every((c) => sample(text, 'klp_collector_last_success_timestamp_seconds', `collector="${c}"`) !== undefined)) return;
+    if (['packages', 'klp', 'lifecycle'].every((c) => sample(text, 'klp_scrape_collector_last_success_timestamp_seconds', `collector="${c}"`) !== undefined)) return;
     await sleep(100);
   }
   throw new Error('the exporter did not finish its warm-up');

@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fleetBench } from './fleet.mjs';
 import { hostCostBench, hostCostMarkdown } from './host-cost.mjs';
+import { repositoriesBench } from './repositories.mjs';
 import {
   copyHost,
   fmt,
@@ -55,7 +56,7 @@ for (const [k, env] of [
   if (process.env[env]) CFG[k] = Number(process.env[env]);
 if (process.env.BENCH_FLEET_HOSTS) CFG.fleet.hosts = Number(process.env.BENCH_FLEET_HOSTS);
 if (process.env.BENCH_FLEET_INTERVAL_MIN) CFG.fleet.intervalMin = Number(process.env.BENCH_FLEET_INTERVAL_MIN);
-const ALL_SECTIONS = ['host', 'scrape', 'spawns', 'slow', 'memory', 'large', 'fleet'];
+const ALL_SECTIONS = ['host', 'scrape', 'spawns', 'slow', 'memory', 'large', 'fleet', 'repositories'];
 const SECTIONS = new Set(
   (process.env.BENCH_ONLY ?? ALL_SECTIONS.join(','))
     .split(',')
@@ -93,6 +94,7 @@ async function main() {
   if (SECTIONS.has('memory')) results.memory = await memoryBench(tmp);
   if (SECTIONS.has('large')) results.large = await largeHostBench(tmp);
   if (SECTIONS.has('fleet')) results.fleet = await fleetBench({ tmp, ...CFG.fleet, log, target });
+  if (SECTIONS.has('repositories')) results.repositories = await repositoriesBench({ tmp, log, target });
   results.finished = new Date();
 
   const md = report();
@@ -547,6 +549,7 @@ function report() {
     p();
   }
   if (results.fleet) L.push(...results.fleet.markdown);
+  if (results.repositories) L.push(...results.repositories.markdown);
   L.push(readFileSync(path.join(PROJECT, 'bench/notes.md'), 'utf8').trimEnd(), '');
   p('## Rerun');
   p();

@@ -26,7 +26,12 @@ export const config = {
     exporterAbsent: '15m',
     versionDrift: '1d',
     newerKernelNotBooted: '7d',
+    updateAvailable: '1d',
+    repositoryStale: '1h',
   },
+
+  /** Repository metadata older than this many days is stale (KlpRepositoryMetadataStale). */
+  repositoryStaleDays: 7,
 
   /**
    * Base of the runbook_url annotation, an absolute URL (Alertmanager receivers open it as is); the anchor is

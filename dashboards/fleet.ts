@@ -365,5 +365,73 @@ export function fleetDashboard() {
       }),
   );
 
+  b.withRow(row('Repositories', 58))
+    .withPanel(
+      countStat(
+        'Live patch update available',
+        'Hosts whose enabled repositories offer a newer live patch for the running kernel than the one installed (repositories collector).',
+        `count(${hostMetric('klp_patch_available_version')} > ${hostMetric('klp_patch_installed_version')}) or vector(0)`,
+        grid(0, 59, 4, 7),
+        1,
+        'orange',
+      ),
+    )
+    .withPanel(
+      new table.PanelBuilder()
+        .title('Hosts with an available live patch not installed')
+        .description(
+          'Hosts whose enabled repositories offer a newer live patch for the running kernel than the one installed: the offered and the installed ' +
+            'version, and the CVEs the offered one fixes that the active live patch does not. Install it with zypper patch.',
+        )
+        .datasource(DS)
+        .unit('none')
+        .decimals(0)
+        .gridPos(grid(4, 59, 12, 7))
+        .withTarget(
+          target('A', `max by (instance) (${hostMetric('klp_patch_available_version')} > ${hostMetric('klp_patch_installed_version')})`, {
+            instant: true,
+            table: true,
+          }),
+        )
+        .withTarget(
+          target('B', `max by (instance) (${hostMetric('klp_patch_installed_version')} < ${hostMetric('klp_patch_available_version')})`, {
+            instant: true,
+            table: true,
+          }),
+        )
+        .withTarget(
+          target(
+            'C',
+            `max by (instance) (${hostMetric('klp_patch_available_cves_new')} and on (job, instance) (${hostMetric('klp_patch_available_version')} > ${hostMetric('klp_patch_installed_version')}))`,
+            { instant: true, table: true },
+          ),
+        )
+        .withTransformation({ id: 'merge', options: {} })
+        .withTransformation({
+          id: 'organize',
+          options: {
+            excludeByName: { Time: true },
+            renameByName: { instance: 'Instance', 'Value #A': 'Available version', 'Value #B': 'Installed version', 'Value #C': 'New CVEs' },
+          },
+        })
+        .overrideByName('Instance', [{ id: 'links', value: [{ title: 'Host detail for ${__value.raw}', url: hostDashboardUrl('${__value.raw}') }] }]),
+    )
+    .withPanel(
+      hbars()
+        .title('Oldest repository metadata')
+        .description(
+          `The 10 hosts whose oldest enabled repository metadata was refreshed longest ago (klp_repository_metadata_age_seconds); ` +
+            `orange from ${config.repositoryStaleDays} days, when KlpRepositoryMetadataStale fires. Newer live patches are unknown to such hosts.`,
+        )
+        .datasource(DS)
+        .unit('s')
+        .min(0)
+        .thresholds(thresholds([null, 'green'], [config.repositoryStaleDays * 86400, 'orange']))
+        .gridPos(grid(16, 59, 8, 7))
+        .withTarget(
+          target('A', `topk(10, max by (instance) (${hostMetric('klp_repository_metadata_age_seconds')}))`, { instant: true, legend: '{{instance}}' }),
+        ),
+    );
+
   return b;
 }

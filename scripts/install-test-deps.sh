@@ -3,10 +3,11 @@
 # amtool (prometheus-alertmanager), node_exporter (prometheus-node-exporter), rpm and rpmbuild
 # (rpm; `npm run rpm` and its test), rpm2archive (rpm2cpio; unpacks the built RPM), systemd-analyze
 # (systemd; verifies the units), python3-jinja2 (renders the Salt state example), openssl, wrk
-# (benchmarks). Needs root (or sudo). Safe to run again.
+# (benchmarks), createrepo_c and modifyrepo_c (createrepo-c; the zypp repository fixtures). Needs
+# root (or sudo). Safe to run again.
 set -euo pipefail
 
-packages=(prometheus prometheus-alertmanager prometheus-node-exporter rpm rpm2cpio systemd python3-jinja2 openssl wrk)
+packages=(prometheus prometheus-alertmanager prometheus-node-exporter rpm rpm2cpio systemd python3-jinja2 openssl wrk createrepo-c)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

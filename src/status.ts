@@ -5,7 +5,8 @@
 
 import type { SysfsPatch } from './collectors/livepatch.js';
 import { compareVersionRelease, type RpmPackage } from './parsers/rpm.js';
-import type { LivePatchSystem } from './systems/system.js';
+import type { Advisory } from './parsers/rpm-md.js';
+import type { LivePatchSystem, Offer, OfferedUpdates } from './systems/system.js';
 import type { Snapshot } from './scrape/snapshot.js';
 
 export type LivepatchState = 'patched' | 'transition' | 'unpatched' | 'unsupported';
@@ -27,6 +28,19 @@ export interface Status {
   readonly cves: readonly string[] | undefined;
   readonly bugs: readonly string[] | undefined;
   readonly newerKernelInstalled: boolean | undefined;
+  /** What the repositories offer for the running kernel; undefined when no repository metadata was read. */
+  readonly available: AvailablePatch | undefined;
+}
+
+export interface AvailablePatch {
+  /** The newest live patch package for the running kernel the enabled repositories offer. */
+  readonly newest: Offer | undefined;
+  /** Its VERSION as a number (0 when none is offered; undefined when none was found but a repository could not be read). */
+  readonly version: number | undefined;
+  /** The advisory that ships it (updateinfo), if the repository has one. */
+  readonly advisory: Advisory | undefined;
+  /** CVEs the advisory fixes that the active live patch does not; undefined when either is unknown. */
+  readonly cvesNew: number | undefined;
 }
 
 export function liveStatus(s: Snapshot, system: LivePatchSystem): Status {
@@ -94,7 +108,38 @@ export function liveStatus(s: Snapshot, system: LivePatchSystem): Status {
     newerKernelInstalled = s.packages.kernelPackages.some((k) => !isRunning(k) && compareVersionRelease(k, ref) > 0);
   }
 
-  return { state, patchInfo, activeVersion, installedVersion, cves, bugs, newerKernelInstalled };
+  const available = s.repositories ? availablePatch(s.repositories, cves, system) : undefined;
+
+  return { state, patchInfo, activeVersion, installedVersion, cves, bugs, newerKernelInstalled, available };
+}
+
+const evrKey = (p: { name: string; epoch: string; version: string; release: string }) => `${p.name}-${p.epoch}:${p.version}-${p.release}`;
+
+/**
+ * The newest live patch the repositories offer for the running kernel (the collector kept only
+ * its package names), by epoch then rpm's version order; packages of a retracted advisory do not
+ * count; a tie goes to the repository the package manager prefers (lower priority number, then
+ * alias). With it: its advisory and the CVEs that advisory adds to the active patch.
+ */
+export function availablePatch(repos: OfferedUpdates, activeCves: readonly string[] | undefined, system: LivePatchSystem): AvailablePatch | undefined {
+  if (repos.read === 0) return undefined;
+  const retracted = new Set(repos.advisories.filter((a) => a.status === 'retracted').flatMap((a) => a.packages.map(evrKey)));
+  let newest: Offer | undefined;
+  for (const o of repos.offers) {
+    if (retracted.has(evrKey(o.pkg))) continue;
+    if (!newest) {
+      newest = o;
+      continue;
+    }
+    const c = Number(o.pkg.epoch) - Number(newest.pkg.epoch) || compareVersionRelease(o.pkg, newest.pkg);
+    if (c > 0 || (c === 0 && (o.priority < newest.priority || (o.priority === newest.priority && o.repository < newest.repository)))) newest = o;
+  }
+  // "None offered" only when every enabled repository with metadata, and every definition, was read.
+  if (!newest) return { newest: undefined, version: repos.failed > 0 || !repos.complete ? undefined : 0, advisory: undefined, cvesNew: undefined };
+  const key = evrKey(newest.pkg);
+  const advisory = repos.advisories.filter((a) => a.status !== 'retracted' && a.packages.some((p) => evrKey(p) === key)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))[0];
+  const cvesNew = advisory && activeCves ? advisory.cves.filter((c) => !activeCves.includes(c)).length : undefined;
+  return { newest, version: system.packageVersion(newest.pkg), advisory, cvesNew };
 }
 
 /** The fully applied patch (enabled, not in transition) with the highest known version. */

@@ -8,22 +8,9 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import { copyScenario, startInProcess, type RunningExporter } from './helpers/fixture-host.js';
+import { buildRpm, which, type RpmSpec } from './helpers/rpm-repo.js';
 
-function which(cmd: string): string {
-  try {
-    return execFileSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).trim();
-  } catch {
-    throw new Error(`${cmd} not found: install Debian's rpm package (scripts/install-test-deps.sh)`);
-  }
-}
-
-interface Pkg {
-  name: string;
-  version: string;
-  release: string;
-  buildTime: number;
-  changelog?: string;
-}
+type Pkg = RpmSpec;
 
 const KERNEL_BUILD = 1729165662; // 2024-10-17T11:47:42Z
 const PACKAGES: Pkg[] = [
@@ -55,36 +42,6 @@ const PACKAGES: Pkg[] = [
   { name: 'kernel-azure', version: '6.4.0', release: '150600.8.11.1', buildTime: 1727000000 },
 ];
 
-function buildRpm(top: string, p: Pkg): string {
-  const spec = path.join(top, `${p.name}-${p.release}.spec`);
-  writeFileSync(
-    spec,
-    [
-      `Name: ${p.name}`,
-      `Version: ${p.version}`,
-      `Release: ${p.release}`,
-      'Summary: test package',
-      'License: GPL-2.0-only',
-      'BuildArch: noarch',
-      '%description',
-      'Empty package for the klp_exporter tests.',
-      '%files',
-      '%changelog',
-      p.changelog ?? '* Mon Jan 01 2024 test@example.com\n- nothing',
-      '',
-    ].join('\n'),
-  );
-  execFileSync(which('rpmbuild'), ['-bb', '--quiet', '--define', `_topdir ${top}`, '--define', 'use_source_date_epoch_as_buildtime 1', '--define', '_buildhost buildhost', spec], {
-    env: { ...process.env, SOURCE_DATE_EPOCH: String(p.buildTime) },
-    stdio: 'pipe',
-  });
-  const dir = path.join(top, 'RPMS/noarch');
-  return path.join(
-    dir,
-    readdirSync(dir).find((f) => f.startsWith(`${p.name}-${p.version}-${p.release}.`))!,
-  );
-}
-
 describe('with the real rpm', () => {
   let base: string;
   let top: string;
@@ -99,7 +56,7 @@ describe('with the real rpm', () => {
   const queries = () => rpmCalls().filter((c) => c.includes(' -qa '));
 
   beforeAll(async () => {
-    rpm = which('rpm');
+    rpm = which('rpm', 'rpm');
     const copy = copyScenario('sles15sp6-klp-missing');
     base = copy.base;
     root = copy.scenario.root;

@@ -8,6 +8,7 @@ import { klp, type KlpData } from './klp.js';
 import { lifecycle, type LifecycleData } from './lifecycle.js';
 import { livepatch, type LivepatchData } from './livepatch.js';
 import { packages, type PackagesData } from './packages.js';
+import { repositories, type RepositoriesData } from './repositories.js';
 import { taint } from './taint.js';
 import type { Taint } from '../parsers/taint.js';
 
@@ -19,10 +20,11 @@ export interface Collected {
   readonly packages: PackagesData;
   readonly klp: KlpData;
   readonly lifecycle: LifecycleData;
+  readonly repositories: RepositoriesData;
 }
 
 export type CollectorName = keyof Collected;
 
-export const COLLECTORS: readonly Collector[] = [kernel, livepatch, taint, packages, klp, lifecycle];
+export const COLLECTORS: readonly Collector[] = [kernel, livepatch, taint, packages, klp, lifecycle, repositories];
 
 export const COLLECTOR_NAMES: readonly CollectorName[] = COLLECTORS.map((c) => c.name);

@@ -26,10 +26,17 @@ const REASONS: Record<string, string> = {
   ELOOP: 'too many levels of symbolic links',
 };
 
-function fail(path: string, err: unknown): FileReadError {
+/** A FileReadError naming the path and the reason of a failed file system call. */
+export function fileError(path: string, err: unknown): FileReadError {
   const code = (err as NodeJS.ErrnoException)?.code;
   const reason = (code && REASONS[code]) ?? (err instanceof Error ? err.message : String(err));
   return new FileReadError(path, reason, code);
+}
+
+/** Directories and other non-regular files (FIFOs, devices) are an error naming what they are. */
+export function requireRegularFile(path: string, st: fs.Stats): void {
+  if (st.isDirectory()) throw new FileReadError(path, REASONS.EISDIR!, 'EISDIR');
+  if (!st.isFile()) throw new FileReadError(path, 'not a regular file', 'EINVAL');
 }
 
 /**
@@ -45,12 +52,11 @@ export function readHostFile(path: string, limit = SMALL_FILE_LIMIT): string {
   try {
     fd = fs.openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (err) {
-    throw fail(path, err);
+    throw fileError(path, err);
   }
   try {
     const st = fs.fstatSync(fd);
-    if (st.isDirectory()) throw new FileReadError(path, REASONS.EISDIR!, 'EISDIR');
-    if (!st.isFile()) throw new FileReadError(path, 'not a regular file', 'EINVAL');
+    requireRegularFile(path, st);
     const chunks: Buffer[] = [];
     let total = 0;
     const size = Math.min(limit + 1, scratch.length);
@@ -63,7 +69,7 @@ export function readHostFile(path: string, limit = SMALL_FILE_LIMIT): string {
     }
     return chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, total).toString('utf8');
   } catch (err) {
-    throw err instanceof FileReadError ? err : fail(path, err);
+    throw err instanceof FileReadError ? err : fileError(path, err);
   } finally {
     try {
       fs.closeSync(fd);
@@ -99,7 +105,7 @@ export function listSubdirectoryNames(path: string): { names: string[]; undecoda
   try {
     entries = fs.readdirSync(path, { withFileTypes: true, encoding: 'buffer' });
   } catch (err) {
-    const e = fail(path, err);
+    const e = fileError(path, err);
     if (e.code === 'ENOENT') return undefined;
     throw e;
   }
@@ -129,7 +135,7 @@ export function listDirectory(path: string): { names: Set<string>; dirs: string[
   try {
     entries = fs.readdirSync(path, { withFileTypes: true });
   } catch (err) {
-    const e = fail(path, err);
+    const e = fileError(path, err);
     if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return undefined;
     throw e;
   }

@@ -141,6 +141,55 @@ export async function renderMetrics(s: Snapshot, d: Status, o: RenderOptions): P
     for (const x of o.expirySources) set(src, x === expiry.source ? 1 : 0, { source: x });
   }
 
+  if (s.repositories) {
+    const REPO_NOTE = 'Cached: refreshed when a repository definition or its repomd.xml changes.';
+    const repos = s.repositories.repositories;
+    // Not when a .repo file could not be read: the count would be made up.
+    if (s.repositories.complete) set(gauge('klp_repositories_enabled', `Number of enabled zypp repositories (/etc/zypp/repos.d). ${REPO_NOTE}`), repos.length);
+    const refreshed = repos.filter((r) => r.refreshedMs !== undefined);
+    if (refreshed.length > 0) {
+      const age = gauge('klp_repository_metadata_age_seconds', "Seconds since the enabled repository's metadata was last refreshed (modification time of its cached repomd.xml), computed at scrape time.", ['repository']);
+      for (const r of refreshed) set(age, round((o.nowMs - r.refreshedMs!) / 1000), { repository: r.alias });
+    }
+    if (repos.length > 0) {
+      const auto = gauge('klp_repository_autorefresh', "Whether zypper refreshes the enabled repository's metadata by itself before use (autorefresh in its .repo file).", ['repository']);
+      for (const r of repos) set(auto, r.autorefresh ? 1 : 0, { repository: r.alias });
+    }
+  }
+  const av = d.available;
+  if (av) {
+    if (av.version !== undefined) {
+      set(gauge('klp_patch_available_version', "Highest VERSION of the running kernel's live patch package offered by the enabled repositories' cached metadata (0 = none offered)."), av.version);
+    }
+    if (av.newest) {
+      const n = av.newest;
+      set(
+        gauge('klp_patch_available_info', 'The newest live patch package for the running kernel offered by the enabled repositories, and the repository (alias) offering it.', [
+          'package',
+          'version',
+          'release',
+          'repository',
+        ]),
+        1,
+        {
+          package: n.pkg.name,
+          version: n.pkg.version,
+          release: n.pkg.release,
+          repository: n.repository,
+        },
+      );
+    }
+    if (av.advisory) {
+      set(gauge('klp_patch_available_advisory_info', 'The advisory (updateinfo) that ships the newest offered live patch, with its severity.', ['id', 'severity']), 1, {
+        id: av.advisory.id,
+        severity: av.advisory.severity,
+      });
+    }
+    if (av.cvesNew !== undefined) {
+      set(gauge('klp_patch_available_cves_new', 'Number of CVEs the advisory of the newest offered live patch fixes that the active live patch does not.'), av.cvesNew);
+    }
+  }
+
   return reg.metrics();
 }
 

@@ -7,6 +7,7 @@
 import type { CollectorContext } from '../collectors/collector.js';
 import type { KernelRelease } from '../parsers/kernel.js';
 import type { RpmPackage } from '../parsers/rpm.js';
+import type { Advisory, OfferedPackage } from '../parsers/rpm-md.js';
 
 /** Installed packages that matter to live patching. */
 export interface PackagesData {
@@ -57,6 +58,42 @@ export interface ExpiryQuestion {
   readonly kernelPackage: RpmPackage | undefined;
 }
 
+/** An enabled package repository, as the update check sees it. */
+export interface RepositoryState {
+  /** The repository's alias (never its URL: URLs may carry access tokens). */
+  readonly alias: string;
+  /** Whether the package manager refreshes it by itself before use. */
+  readonly autorefresh: boolean;
+  /** Unix ms of its last refresh; undefined: no cached metadata, or unreadable. */
+  readonly refreshedMs: number | undefined;
+}
+
+/** A live patch package for the running kernel that a repository offers. */
+export interface Offer {
+  readonly pkg: OfferedPackage;
+  readonly repository: string;
+  /** The repository's priority (lower wins). */
+  readonly priority: number;
+}
+
+/** What the enabled repositories offer for the running kernel (the repositories collector). */
+export interface OfferedUpdates {
+  /** Enabled repositories, in alias order. */
+  readonly repositories: readonly RepositoryState[];
+  /** Number of enabled repositories whose metadata was read. */
+  readonly read: number;
+  /** Number of enabled repositories with cached metadata that could not be read. */
+  readonly failed: number;
+  /** Whether every repository definition was read (else the list of repositories may lack some). */
+  readonly complete: boolean;
+  /** The running kernel's live patch packages they offer. */
+  readonly offers: readonly Offer[];
+  /** Advisories shipping one of those packages. */
+  readonly advisories: readonly Advisory[];
+  /** Where the offers come from: the metadata cache, or the package manager's own search (fallback). */
+  readonly source: 'cache' | 'zypper';
+}
+
 export interface LivePatchSystem {
   readonly name: string;
   /** Commands it may run, looked up once at start-up (klp_exporter_command_available{command}). */
@@ -93,4 +130,10 @@ export interface LivePatchSystem {
   /** Everything the expiry depends on besides `question` (file stamps, throttled commands): the cache key. */
   expiryInputs(ctx: CollectorContext, question: ExpiryQuestion): unknown;
   expiry(ctx: CollectorContext, question: ExpiryQuestion): Promise<Expiry | undefined>;
+
+  // --- updates offered by the package repositories (cached) ---
+  /** Everything the offered updates for the running kernel depend on (repository definitions, metadata stamps): the cache key. */
+  updatesInputs(ctx: CollectorContext, kernel: KernelRelease): unknown;
+  /** The running kernel's live patch packages the enabled repositories offer, from what updatesInputs returned. */
+  offeredUpdates(ctx: CollectorContext, inputs: unknown): Promise<OfferedUpdates>;
 }

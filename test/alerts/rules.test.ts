@@ -33,6 +33,15 @@ describe('alerts/klp.rules.yml', () => {
     expect(r.stdout.match(/SUCCESS/g)?.length).toBe(testFiles.length);
   });
 
+  // promtool evaluates the groups of a test in random order unless group_eval_order says
+  // otherwise; an alert reading a recorded series then sometimes sees it one evaluation late.
+  test('every test file evaluates the groups in the order the rules depend on them', () => {
+    for (const f of testFiles) {
+      const doc = parseYaml(readFileSync(`${root}${f}`, 'utf8')) as { group_eval_order?: string[] };
+      expect({ file: f, order: doc.group_eval_order }).toEqual({ file: f, order: groups.map((g) => g.name) });
+    }
+  });
+
   test('every alert has a promtool case where it fires and one where it does not', () => {
     interface AlertTest {
       alertname: string;

@@ -1,7 +1,7 @@
 // Fixture hosts: a root tree plus recorded command outputs (see test/fixtures/README.md), and
 // ways to run the exporter against one, in this process or as a real process.
 
-import { cpSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, utimesSync } from 'node:fs';
 import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import http from 'node:http';
@@ -12,6 +12,7 @@ import { buildConfig, parseCommandLine, type Config } from '../../src/config/con
 import { Exporter } from '../../src/exporter.js';
 import { createLogger, silentLogger, type Logger } from '../../src/log.js';
 import { createApp } from '../../src/server/app.js';
+import { ensureLargePrimary, REPO_FIXTURES } from './repo-fixtures.js';
 
 export const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const HOSTS = path.join(PROJECT, 'test/fixtures/hosts');
@@ -39,7 +40,14 @@ export function listScenarios(): string[] {
 
 export function loadScenario(name: string, hostsDir = HOSTS): Scenario {
   const dir = path.join(hostsDir, name);
-  const meta = YAML.parse(readFileSync(path.join(dir, 'scenario.yaml'), 'utf8')) as { now: string; args?: string[]; description: string };
+  const meta = YAML.parse(readFileSync(path.join(dir, 'scenario.yaml'), 'utf8')) as { now: string; args?: string[]; description: string; mtimes?: Record<string, string> };
+  // git does not keep modification times: set those the scenario depends on (repomd.xml = last refresh).
+  for (const [rel, at] of Object.entries(meta.mtimes ?? {})) {
+    const t = Date.parse(at) / 1000;
+    utimesSync(path.join(dir, 'root', rel), t, t);
+  }
+  const repos = REPO_FIXTURES[name];
+  if (repos?.largePrimary) ensureLargePrimary(path.join(dir, 'root'), repos);
   return { name, dir, root: path.join(dir, 'root'), bin: path.join(dir, 'bin'), now: meta.now, args: meta.args ?? [], description: meta.description };
 }
 

@@ -8,7 +8,7 @@
 // nobody (setpriv) against a copy of the host with the file at mode 000.
 
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,12 +23,24 @@ const PATCH = 'sys/kernel/livepatch/livepatch_3_150600_13_9_1';
 /** The files the exporter reads on this host, and the collectors that must fail when one breaks. */
 const FILES: ReadonlyArray<{ file: string; fails: CollectorName[] }> = [
   // The lifecycle collector needs the running kernel, so it cannot run either.
-  { file: 'proc/sys/kernel/osrelease', fails: ['kernel', 'lifecycle'] },
+  { file: 'proc/sys/kernel/osrelease', fails: ['kernel', 'lifecycle', 'repositories'] },
   { file: 'etc/os-release', fails: ['kernel'] },
   { file: 'proc/sys/kernel/tainted', fails: ['taint'] },
   { file: `${PATCH}/enabled`, fails: ['livepatch'] },
   { file: `${PATCH}/transition`, fails: ['livepatch'] },
   { file: 'usr/share/lifecycle/data/sle-module-live-patching.lifecycle', fails: ['lifecycle'] },
+];
+
+/** A host with zypp repositories: each repository file broken in turn fails the repositories collector only. */
+const REPO_HOST = 'sles15sp6-repo-update-available';
+const LP_CACHE = 'var/cache/zypp/raw/SLE_Module_Live_Patching_15_SP6_x86_64:SLE-Module-Live-Patching15-SP6-Updates/repodata';
+const lpFile = (suffix: string) => `${LP_CACHE}/${readdirSync(path.join(HOSTS, REPO_HOST, 'root', LP_CACHE)).find((n) => n.endsWith(suffix))!}`;
+const REPO_FILES: ReadonlyArray<{ file: string; fails: CollectorName[]; modes?: readonly Mode[] }> = [
+  // An empty .repo file is a valid file without repositories (libzypp reads it so too).
+  { file: 'etc/zypp/repos.d/SLE_Module_Live_Patching_15_SP6_x86_64:SLE-Module-Live-Patching15-SP6-Updates.repo', fails: ['repositories'], modes: ['garbage', 'directory', 'symlink loop', 'fifo'] },
+  { file: `${LP_CACHE}/repomd.xml`, fails: ['repositories'] },
+  { file: lpFile('-primary.xml.gz'), fails: ['repositories'] },
+  { file: lpFile('-updateinfo.xml.gz'), fails: ['repositories'] },
 ];
 // Not read, so not broken here: proc/version (only without osrelease), the RPM database
 // (only its modification time is used; rpm itself is the fake tool).
@@ -54,6 +66,13 @@ const DEPENDS: Record<string, readonly CollectorName[]> = {
   klp_patch_expiry_timestamp_seconds: ['lifecycle', 'packages', 'kernel'],
   klp_patch_days_until_expiry: ['lifecycle', 'packages', 'kernel'],
   klp_patch_expiry_source: ['lifecycle', 'packages', 'kernel'],
+  klp_repositories_enabled: ['repositories'],
+  klp_repository_metadata_age_seconds: ['repositories'],
+  klp_repository_autorefresh: ['repositories'],
+  klp_patch_available_version: ['repositories', 'kernel'],
+  klp_patch_available_info: ['repositories', 'kernel'],
+  klp_patch_available_advisory_info: ['repositories', 'kernel'],
+  klp_patch_available_cves_new: ['repositories', 'kernel', 'klp', 'livepatch', 'packages'],
   // Exporter families: never affected by a host file.
   klp_exporter_build_info: [],
   klp_exporter_config_last_reload_successful: [],
@@ -113,9 +132,9 @@ let copies = 0;
  * A fresh copy of the host. Its rpm and klp replay the same recordings as the fake tool, but as
  * two-line shell scripts: starting Node.js three times per case was most of this suite's time.
  */
-function copyHost(): Scenario {
-  const name = `${HOST}-${++copies}`;
-  cpSync(path.join(HOSTS, HOST), path.join(hosts, name), { recursive: true });
+function copyHost(host = HOST): Scenario {
+  const name = `${host}-${++copies}`;
+  cpSync(path.join(HOSTS, host), path.join(hosts, name), { recursive: true });
   const s = loadScenario(name, hosts);
   const tool = (t: string, body: string) => {
     rmSync(path.join(s.bin, t));
@@ -186,36 +205,41 @@ function once(take: () => Promise<Samples>): () => Promise<Samples> {
     }));
 }
 
-describe(`broken files on ${HOST}`, () => {
-  const intactScrape = once(async () => {
-    const running = await startInProcess(copyHost());
-    try {
-      return (await scrape(running.url)).samples;
-    } finally {
-      await running.close();
-    }
-  });
+function brokenFiles(host: string, files: ReadonlyArray<{ file: string; fails: CollectorName[]; modes?: readonly Mode[] }>): void {
+  describe(`broken files on ${host}`, () => {
+    const intactScrape = once(async () => {
+      const running = await startInProcess(copyHost(host));
+      try {
+        return (await scrape(running.url)).samples;
+      } finally {
+        await running.close();
+      }
+    });
 
-  const cases = FILES.flatMap(({ file, fails }) => (['garbage', 'empty', 'directory', 'symlink loop', 'fifo'] as const).map((mode) => [file, mode, fails] as const));
-  it.concurrent.each(cases)('%s: %s', async (file, mode, fails) => {
-    const intact = await intactScrape();
-    const s = copyHost();
-    breakFile(s.root, file, mode);
-    const running = await startInProcess(s);
-    try {
-      const { samples, ms } = await scrape(running.url);
-      expect(ms).toBeLessThan(2000);
-      expect(failedCollectors(samples)).toEqual([...fails].sort());
-      expectUnaffectedUnchanged(intact, samples, fails);
-      expectNoMadeUpValues(intact, samples, fails);
-      const named = running.logs.filter((l) => l.includes(`/${file}`));
-      expect(named.length).toBeGreaterThan(0);
-      expect(named.join('\n')).toMatch(REASON[mode]);
-    } finally {
-      await running.close();
-    }
+    const cases = files.flatMap(({ file, fails, modes }) => (modes ?? (['garbage', 'empty', 'directory', 'symlink loop', 'fifo'] as const)).map((mode) => [file, mode, fails] as const));
+    it.concurrent.each(cases)('%s: %s', async (file, mode, fails) => {
+      const intact = await intactScrape();
+      const s = copyHost(host);
+      breakFile(s.root, file, mode);
+      const running = await startInProcess(s);
+      try {
+        const { samples, ms } = await scrape(running.url);
+        expect(ms).toBeLessThan(2000);
+        expect(failedCollectors(samples)).toEqual([...fails].sort());
+        expectUnaffectedUnchanged(intact, samples, fails);
+        expectNoMadeUpValues(intact, samples, fails);
+        const named = running.logs.filter((l) => l.includes(`/${file}`));
+        expect(named.length).toBeGreaterThan(0);
+        expect(named.join('\n')).toMatch(REASON[mode]);
+      } finally {
+        await running.close();
+      }
+    });
   });
-});
+}
+
+brokenFiles(HOST, FILES);
+brokenFiles(REPO_HOST, REPO_FILES);
 
 describe(`unreadable files on ${HOST}, exporter running as nobody`, () => {
   const intactScrape = once(async () => {

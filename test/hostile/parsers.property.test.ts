@@ -4,8 +4,9 @@
 
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { parseDuration } from '../../src/config/duration.js';
 import { ExporterError, ParseError } from '../../src/errors.js';
 import { addMonthsUtc, parseIsoDate } from '../../src/parsers/date.js';
@@ -16,11 +17,37 @@ import { parseNvra, parseRpmQuery, rpmVerCmp } from '../../src/parsers/rpm.js';
 import { parseKlpChangelog, parseLivepatchPackageName, parseSuseModuleName } from '../../src/systems/suse/names.js';
 import { parseSysfsFlag, parseSysfsInteger } from '../../src/parsers/sysfs.js';
 import { parseTainted } from '../../src/parsers/taint.js';
+import { PrimaryScanner, UpdateinfoScanner, parseRepomd, repomdLocation } from '../../src/parsers/rpm-md.js';
+import { escapedAlias, parseRepoFile, parseZyppConf, repoSubPath } from '../../src/systems/suse/zypp-repos.js';
+import { parseZypperSearch } from '../../src/systems/suse/zypper-search.js';
 import { HOSTS } from '../helpers/fixture-host.js';
 import { hostileText, returnsOrTypedError, RUNS, withinBudget } from './arbitraries.js';
 
 const fixture = (host: string, rel: string) => readFileSync(path.join(HOSTS, host, rel), 'utf8');
 const P = 'sles15sp6-patched';
+const R = 'sles15sp6-repo-disabled';
+const LP_ALIAS = 'SLE_Module_Live_Patching_15_SP6_x86_64:SLE-Module-Live-Patching15-SP6-Updates';
+const fixtureFile = (host: string, dir: string, prefix: string) => {
+  const d = path.join(HOSTS, host, dir);
+  return readFileSync(
+    path.join(
+      d,
+      readdirSync(d).find((n) => n.startsWith(prefix))!,
+    ),
+    'utf8',
+  );
+};
+const gunzipFixture = (host: string, dir: string, suffix: string) => {
+  const d = path.join(HOSTS, host, dir);
+  return gunzipSync(
+    readFileSync(
+      path.join(
+        d,
+        readdirSync(d).find((n) => n.endsWith(suffix))!,
+      ),
+    ),
+  ).toString('utf8');
+};
 const SAMPLES = {
   osrelease: fixture(P, 'root/proc/sys/kernel/osrelease'),
   version: fixture(P, 'root/proc/version'),
@@ -31,6 +58,10 @@ const SAMPLES = {
   rpmQa: fixture(P, 'cmd/rpm_-qa.out'),
   lifecycle: fixture(P, 'root/usr/share/lifecycle/data/sle-module-live-patching.lifecycle') + fixture('malformed-outputs', 'root/usr/share/lifecycle/data/sle-module-live-patching.lifecycle'),
   zypper: fixture('sles15sp6-zypper', 'cmd/zypper_lifecycle_kernel-livepatch-6_4_0-150600_23_25-default.out'),
+  repoFile: fixture(R, 'root/etc/zypp/repos.d/klp-test.repo') + fixture(R, `root/etc/zypp/repos.d/${LP_ALIAS}.repo`),
+  repomd: fixture(R, `root/var/cache/zypp/raw/${LP_ALIAS}/repodata/repomd.xml`),
+  primary: gunzipFixture(R, `root/var/cache/zypp/raw/${LP_ALIAS}/repodata`, '-primary.xml.gz'),
+  updateinfo: gunzipFixture(R, `root/var/cache/zypp/raw/${LP_ALIAS}/repodata`, '-updateinfo.xml.gz'),
   changelog: '* Mon Jun 02 2025 geeko@suse.com\n- Fix CVE-2024-50115\n  KLP: CVE-2024-50115 bsc#1232345\n  References: bsc#1232345 CVE-2024-50115\n',
 };
 const PKG = 'kernel-livepatch-6_4_0-150600_23_25-default';
@@ -190,6 +221,75 @@ describe('parsers on hostile input (fast-check, 10,000 runs each)', () => {
       fc.property(hostileText(SAMPLES.zypper, `${PKG} Now\n`, `${PKG} n/a*\n`, `${PKG} -\n`), (t) => {
         const z = parse(() => parseZypperLifecycle(t, PKG));
         if (z?.kind === 'date') ok(Number.isFinite(z.date), () => 'Number.isFinite(z.date)');
+      }),
+      params,
+    );
+  });
+
+  it('zypp .repo files and zypp.conf', () => {
+    fc.assert(
+      fc.property(hostileText(SAMPLES.repoFile, '[main]\ncachedir = /var/cache/zypp\nreposdir=/etc/zypp/repos.d\n'), (t) => {
+        for (const r of parse(() => parseRepoFile(t, 'x.repo')) ?? []) {
+          ok(r.alias !== '' && !r.alias.includes('\n'), () => `alias = ${JSON.stringify(r.alias)}`);
+          const dir = escapedAlias(r.alias);
+          if (dir !== undefined) ok(!dir.includes('/') && dir !== '..' && dir !== '.', () => `dir = ${JSON.stringify(dir)}`);
+          const sub = repoSubPath(r.path);
+          if (sub !== undefined) ok(!sub.split('/').includes('..'), () => `sub = ${JSON.stringify(sub)}`);
+        }
+        const dirs = parse(() => parseZyppConf(t, 'zypp.conf'));
+        if (dirs) ok(dirs.reposDir.startsWith('/') && dirs.metadataDir.startsWith('/'), () => JSON.stringify(dirs));
+      }),
+      params,
+    );
+  });
+
+  it('repomd.xml', () => {
+    fc.assert(
+      fc.property(hostileText(SAMPLES.repomd), (t) => {
+        const repomd = parse(() => parseRepomd(t, 'repomd.xml'));
+        if (!repomd) return;
+        for (const type of ['primary', 'updateinfo']) {
+          const href = parse(() => repomdLocation(repomd, type, 'repomd.xml'));
+          if (href !== undefined) ok(!href.startsWith('/') && !href.split('/').includes('..'), () => `href = ${JSON.stringify(href)}`);
+        }
+      }),
+      params,
+    );
+  });
+
+  it('primary.xml and updateinfo.xml, streamed in random pieces', () => {
+    const wanted = new Set([PKG]);
+    fc.assert(
+      fc.property(hostileText(SAMPLES.primary, SAMPLES.updateinfo), fc.integer({ min: 1, max: 5000 }), (t, piece) => {
+        // Pieces of any size, but at most 200 of them (one-character pieces of a 100k-character input
+        // would measure the per-call cost, not the parser).
+        const step = Math.max(piece, Math.ceil(t.length / 200));
+        const feed = (s: { write(x: string): void; end(): void }) => {
+          for (let i = 0; i < t.length; i += step) s.write(t.slice(i, i + step));
+          s.end();
+        };
+        const ps = new PrimaryScanner('primary.xml', wanted);
+        if (parse(() => feed(ps)) !== undefined || ps.packages.length > 0) {
+          for (const p of ps.packages) ok(p.name === PKG && /^[A-Za-z0-9._+~^]{1,200}$/.test(p.version) && /^[A-Za-z0-9._+~^]{1,200}$/.test(p.release), () => JSON.stringify(p));
+        }
+        const us = new UpdateinfoScanner('updateinfo.xml', wanted);
+        parse(() => feed(us));
+        for (const a of us.advisories) {
+          ok(a.id !== '' && a.id.length <= 200 && a.packages.every((p) => p.name === PKG), () => JSON.stringify(a));
+          for (const c of a.cves) ok(/^CVE-\d{4}-\d{4,}$/.test(c), () => `c = ${JSON.stringify(c)}`);
+        }
+      }),
+      params,
+    );
+  });
+
+  it('zypper --xmlout search output', () => {
+    const sample = fixtureFile('sles15sp6-repo-zypper-fallback', 'cmd', 'zypper_--xmlout_search');
+    fc.assert(
+      fc.property(hostileText(sample), (t) => {
+        for (const h of parse(() => parseZypperSearch(t, new Set([PKG]), 'zypper')) ?? []) {
+          ok(h.pkg.name === PKG && h.repository !== '(System Packages)' && /^\d{1,9}$/.test(h.pkg.epoch), () => JSON.stringify(h));
+        }
       }),
       params,
     );

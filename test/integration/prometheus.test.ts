@@ -62,6 +62,9 @@ const FLEET: Host[] = [
   // Up, but its livepatch collector fails (sysfs not where configured): live patch state unknown.
   { instance: 'state-unknown', scenario: 'sles15sp6-patched', args: ['--path.sysfs=/nonexistent-sysfs'], alerts: ['KlpCollectorFailing warning collector=livepatch'] },
   { instance: 'zypp-locked', scenario: 'zypp-locked', alerts: ['KlpCollectorFailing warning collector=lifecycle', DRIFT] },
+  // The repositories offer live patch 4 while 3 is installed; another host's Live Patching repository was not refreshed for 42 days.
+  { instance: 'update-available', scenario: 'sles15sp6-repo-update-available', alerts: ['KlpLivePatchUpdateAvailable warning', DRIFT] },
+  { instance: 'repo-stale', scenario: 'sles15sp6-repo-stale', alerts: ['KlpRepositoryMetadataStale warning', DRIFT] },
   // A target nothing listens on.
   { instance: 'down', alerts: ['KlpExporterDown warning'] },
 ];

@@ -6,6 +6,7 @@ import type { LivePatchSystem } from '../system.js';
 import { describePatches } from './klp.js';
 import { EXPIRY_SOURCES, expiry, expiryInputs, SUPPORT_WINDOW_MONTHS } from './lifecycle.js';
 import { isRunningKernelPackage, livepatchPackageNamesFor, moduleNamesFor, parseLivepatchPackageName, parseSuseModuleName } from './names.js';
+import { offeredUpdates, updatesInputs, type UpdatesQuestion } from './repositories.js';
 import { installedPackages, rpmDbStamp } from './rpm.js';
 
 export const suse: LivePatchSystem = {
@@ -27,4 +28,6 @@ export const suse: LivePatchSystem = {
   describePatches,
   expiryInputs,
   expiry,
+  updatesInputs,
+  offeredUpdates: (ctx, inputs) => offeredUpdates(ctx, inputs as UpdatesQuestion),
 };

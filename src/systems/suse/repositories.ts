@@ -1,0 +1,233 @@
+// Which live patch versions for the running kernel the enabled zypp repositories offer (the
+// repositories collector), read from the raw metadata libzypp keeps on disk (no network, no zypp
+// lock, no root): /etc/zypp/repos.d/*.repo, then for each enabled repository
+// /var/cache/zypp/raw/<alias>/[<path>/]repodata/repomd.xml, and the primary and updateinfo
+// files it lists. Cached until a repository definition or a repomd.xml changes (libzypp touches
+// repomd.xml on every successful refresh and replaces it when the metadata changed).
+
+import { readdirSync, statSync } from 'node:fs';
+import type { CollectorContext } from '../../collectors/collector.js';
+import { describeError, isNotFound } from '../../errors.js';
+import { CommandError } from '../../host/exec.js';
+import { readHostFile, readOptionalHostFile, statStamp } from '../../host/files.js';
+import { streamTextFile, METADATA_LIMITS, type StreamLimits } from '../../host/metadata-stream.js';
+import { hostView, rootfsPath } from '../../host/paths.js';
+import type { KernelRelease } from '../../parsers/kernel.js';
+import { PrimaryScanner, UpdateinfoScanner, parseRepomd, repomdLocation, type Advisory } from '../../parsers/rpm-md.js';
+import type { OfferedUpdates, Offer, RepositoryState } from '../system.js';
+import { livepatchPackageNamesFor } from './names.js';
+import { parseZypperSearch, type SearchHit } from './zypper-search.js';
+import { DEFAULT_ZYPP_DIRS, escapedAlias, parseRepoFile, parseZyppConf, repoSubPath, type RepoDefinition, type ZyppDirs } from './zypp-repos.js';
+
+export interface RepoConfig {
+  readonly dirs: ZyppDirs;
+  readonly repos: readonly RepoDefinition[];
+  readonly problems: readonly string[];
+  /** Fingerprint of zypp.conf, the repos.d directory and every .repo file. */
+  readonly stamp: string;
+}
+
+const ZYPP_CONF = 'etc/zypp/zypp.conf';
+const CONF_LIMIT = 1024 * 1024;
+const REPOMD_LIMIT = 4 * 1024 * 1024;
+const MAX_REPO_FILES = 1000;
+
+/** Reads zypp.conf and repos.d again only when one of them changed (checked on every scrape). */
+class RepoConfigMemo {
+  private last: RepoConfig | undefined;
+
+  get(ctx: CollectorContext): RepoConfig {
+    const stamp = configStamp(ctx, this.last?.dirs ?? DEFAULT_ZYPP_DIRS);
+    if (this.last && this.last.stamp === stamp) return this.last;
+    this.last = read(ctx);
+    return this.last;
+  }
+}
+
+/** The .repo files of the repositories directory, sorted; missing directory → none. */
+function repoFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((n) => n.endsWith('.repo'))
+    .sort();
+}
+
+/** Fingerprint of zypp.conf, the repositories directory and its .repo files. */
+function configStamp(ctx: CollectorContext, dirs: ZyppDirs): string {
+  const reposDirPath = rootfsPath(ctx.paths, dirs.reposDir);
+  let files: string[] = [];
+  try {
+    files = repoFiles(reposDirPath).slice(0, MAX_REPO_FILES);
+  } catch {
+    files = [];
+  }
+  const conf = statStamp(rootfsPath(ctx.paths, ZYPP_CONF)) ?? '';
+  return [conf, statStamp(reposDirPath) ?? '', ...files.map((f) => `${f}:${statStamp(`${reposDirPath}/${f}`) ?? ''}`)].join('|');
+}
+
+function read(ctx: CollectorContext): RepoConfig {
+  const problems: string[] = [];
+  let dirs = DEFAULT_ZYPP_DIRS;
+  const confPath = rootfsPath(ctx.paths, ZYPP_CONF);
+  try {
+    const text = readOptionalHostFile(confPath, CONF_LIMIT);
+    if (text !== undefined) dirs = parseZyppConf(text, hostView(ctx.paths, confPath));
+  } catch (err) {
+    problems.push(describeError(err));
+  }
+  // Fingerprint first: a file changed while it is read makes the next scrape read it again.
+  const stamp = configStamp(ctx, dirs);
+  const reposDirPath = rootfsPath(ctx.paths, dirs.reposDir);
+  let files: string[] = [];
+  try {
+    files = repoFiles(reposDirPath);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // No repos.d: a host without zypp (or without any repository): nothing is enabled.
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') problems.push(`${dirs.reposDir}: ${describeError(err)}`);
+  }
+  if (files.length > MAX_REPO_FILES) {
+    problems.push(`${dirs.reposDir}: more than ${MAX_REPO_FILES} .repo files; the rest are ignored`);
+    files = files.slice(0, MAX_REPO_FILES);
+  }
+  const repos: RepoDefinition[] = [];
+  const seen = new Set<string>();
+  for (const f of files) {
+    const p = `${reposDirPath}/${f}`;
+    try {
+      for (const r of parseRepoFile(readHostFile(p, CONF_LIMIT), hostView(ctx.paths, p))) {
+        // libzypp refuses a second repository with an alias it already knows.
+        if (seen.has(r.alias)) problems.push(`${hostView(ctx.paths, p)}: repository alias ${JSON.stringify(r.alias)} defined twice; the first wins`);
+        else repos.push(r);
+        seen.add(r.alias);
+      }
+    } catch (err) {
+      if (!isNotFound(err)) problems.push(describeError(err));
+    }
+  }
+  repos.sort((a, b) => (a.alias < b.alias ? -1 : a.alias > b.alias ? 1 : 0));
+  return { dirs, repos, problems, stamp };
+}
+
+/** Where an enabled repository's cached repomd.xml is, or undefined when its alias or path cannot name a cache directory. */
+export function repomdPath(ctx: CollectorContext, dirs: ZyppDirs, repo: RepoDefinition): string | undefined {
+  const esc = escapedAlias(repo.alias);
+  const sub = repoSubPath(repo.path);
+  if (esc === undefined || sub === undefined) return undefined;
+  return rootfsPath(ctx.paths, dirs.metadataDir, esc, sub, 'repodata/repomd.xml');
+}
+
+/** Fingerprint of every enabled repository's repomd.xml. */
+function repositoriesStamp(ctx: CollectorContext, config: RepoConfig): string {
+  const enabled = config.repos.filter((r) => r.enabled);
+  return [...enabled.map((r) => `${r.alias}:${statStamp(repomdPath(ctx, config.dirs, r) ?? '') ?? ''}`)].join('|');
+}
+
+/** One memo per host root (tests run several exporters in one process). */
+const memos = new Map<string, RepoConfigMemo>();
+
+export interface UpdatesQuestion {
+  /** The running kernel's live patch package names. */
+  readonly names: readonly string[];
+  readonly config: RepoConfig;
+  /** Fingerprint of every enabled repository's repomd.xml. */
+  readonly repomd: string;
+  /** The zypper fallback's turn (when enabled): a refresh when a new answer is due. */
+  readonly zypper: number | 'due' | null;
+}
+
+const zypperKey = (names: readonly string[]) => `zypper search ${names.join(' ')}`;
+
+/** What the offered updates depend on, cheap: checked on every scrape, the cache key. */
+export function updatesInputs(ctx: CollectorContext, kernel: KernelRelease): UpdatesQuestion {
+  let memo = memos.get(ctx.paths.rootfs);
+  if (!memo) memos.set(ctx.paths.rootfs, (memo = new RepoConfigMemo()));
+  const config = memo.get(ctx);
+  const names = livepatchPackageNamesFor(kernel);
+  const { zypper, zypperIntervalMs } = ctx.config.repositories;
+  return { names, config, repomd: repositoriesStamp(ctx, config), zypper: zypper ? ctx.throttleState(zypperKey(names), zypperIntervalMs) : null };
+}
+
+/**
+ * The fallback for hosts whose cache cannot be read (another layout, only solv files): zypper's
+ * own view, `zypper --no-refresh --xmlout search --details --match-exact --type package NAMES`.
+ * Non-root, zypper takes no lock; as root it does, and exit 7 (locked) fails this refresh only.
+ * Exit 104: no package of these names anywhere.
+ */
+async function searchWithZypper(ctx: CollectorContext, names: readonly string[]): Promise<SearchHit[]> {
+  const root = ctx.paths.rootfs === '/' ? [] : ['--root', ctx.paths.rootfs];
+  const args = [...root, '--non-interactive', '--no-refresh', '--xmlout', 'search', '--details', '--match-exact', '--type', 'package', ...names];
+  const r = await ctx.run('zypper', args);
+  if (r.exitCode === 104 && !r.timedOut) return [];
+  if (r.exitCode === 0 && !r.timedOut && !r.truncated) return parseZypperSearch(r.stdout, new Set(names), r.command);
+  if (r.exitCode === 7) throw new CommandError(r, 'the zypp lock is held by another process (exit 7)');
+  throw new CommandError(r);
+}
+
+export async function offeredUpdates(ctx: CollectorContext, question: UpdatesQuestion, limits: StreamLimits = METADATA_LIMITS): Promise<OfferedUpdates> {
+  const { config, names: wantedNames } = question;
+  for (const p of config.problems) ctx.problem(p);
+  const wanted = new Set(wantedNames);
+  const repositories: RepositoryState[] = [];
+  const offers: Offer[] = [];
+  const advisories: Advisory[] = [];
+  let read = 0;
+  let failed = 0;
+  for (const repo of config.repos) {
+    if (!repo.enabled) continue;
+    const state = (refreshedMs: number | undefined) => repositories.push({ alias: repo.alias, autorefresh: repo.autorefresh, refreshedMs });
+    const fail = (err: unknown) => {
+      // Unreadable metadata says nothing reliable, not even when it was last refreshed.
+      ctx.problem(`repository ${JSON.stringify(repo.alias)}: ${describeError(err)}`);
+      state(undefined);
+      failed++;
+    };
+    const repomd = repomdPath(ctx, config.dirs, repo);
+    if (repomd === undefined) {
+      fail(`alias or path=${JSON.stringify(repo.path)} cannot name a cache directory`);
+      continue;
+    }
+    const source = hostView(ctx.paths, repomd);
+    try {
+      const text = readOptionalHostFile(repomd, REPOMD_LIMIT);
+      if (text === undefined) {
+        // Never refreshed, cleaned (zypper clean -M) or not rpm-md (plaindir, yast2): nothing to read.
+        ctx.log.info('repository has no cached rpm-md metadata', { repository: repo.alias, path: source });
+        state(undefined);
+        continue;
+      }
+      const refreshedMs = statSync(repomd).mtimeMs;
+      const base = repomd.slice(0, -'repodata/repomd.xml'.length);
+      const index = parseRepomd(text, source);
+      const primary = repomdLocation(index, 'primary', source);
+      if (primary === undefined) throw new Error(`${source}: lists no primary metadata`);
+      const ps = new PrimaryScanner(hostView(ctx.paths, base + primary), wanted);
+      await streamTextFile(base + primary, (t) => ps.write(t), limits);
+      ps.end();
+      const updateinfo = repomdLocation(index, 'updateinfo', source);
+      const us = updateinfo === undefined ? undefined : new UpdateinfoScanner(hostView(ctx.paths, base + updateinfo), wanted);
+      if (us) {
+        await streamTextFile(base + updateinfo!, (t) => us.write(t), limits);
+        us.end();
+      }
+      // Keep a repository's findings only when all of its files were read.
+      for (const pkg of ps.packages) offers.push({ pkg, repository: repo.alias, priority: repo.priority });
+      if (us) advisories.push(...us.advisories);
+      state(refreshedMs);
+      read++;
+    } catch (err) {
+      fail(err);
+    }
+  }
+  const { zypper, zypperIntervalMs } = ctx.config.repositories;
+  if (zypper && read === 0 && ctx.commands.zypper && wantedNames.length > 0) {
+    // Nothing readable in the cache: zypper's answer (repository names, not aliases; no advisories).
+    try {
+      const t = await ctx.throttled(zypperKey(wantedNames), zypperIntervalMs, () => searchWithZypper(ctx, wantedNames));
+      for (const hit of t.value) offers.push({ pkg: hit.pkg, repository: hit.repository, priority: 99 });
+      return { repositories, read: 1, failed: 0, complete: config.problems.length === 0, offers, advisories, source: 'zypper' };
+    } catch (err) {
+      ctx.problem(`zypper search: ${describeError(err)}`);
+    }
+  }
+  return { repositories, read, failed, complete: config.problems.length === 0, offers, advisories, source: 'cache' };
+}

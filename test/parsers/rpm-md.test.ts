@@ -1,0 +1,139 @@
+import { describe, expect, it } from '@jest/globals';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { ParseError } from '../../src/errors.js';
+import { PrimaryScanner, UpdateinfoScanner, parseRepomd, repomdLocation } from '../../src/parsers/rpm-md.js';
+import { HOSTS } from '../helpers/fixture-host.js';
+
+const LP = 'kernel-livepatch-6_4_0-150600_23_25-default';
+// Real createrepo_c / modifyrepo_c output (test/helpers/repo-fixtures.ts).
+const REPODATA = path.join(HOSTS, 'sles15sp6-repo-update-available/root/var/cache/zypp/raw/SLE_Module_Live_Patching_15_SP6_x86_64:SLE-Module-Live-Patching15-SP6-Updates/repodata');
+const file = (suffix: string) =>
+  path.join(
+    REPODATA,
+    readdirSync(REPODATA).find((n) => n.endsWith(suffix))!,
+  );
+const gunzipText = (suffix: string) => gunzipSync(readFileSync(file(suffix))).toString('utf8');
+
+function scanPrimary(text: string, wanted = [LP], chunk = 7): PrimaryScanner {
+  const s = new PrimaryScanner('primary.xml', new Set(wanted));
+  for (let i = 0; i < text.length; i += chunk) s.write(text.slice(i, i + chunk));
+  s.end();
+  return s;
+}
+
+function scanUpdateinfo(text: string, wanted = [LP]): UpdateinfoScanner {
+  const s = new UpdateinfoScanner('updateinfo.xml', new Set(wanted));
+  s.write(text);
+  s.end();
+  return s;
+}
+
+describe('parseRepomd', () => {
+  it("reads createrepo_c's repomd.xml: revision, and the location of each data type", () => {
+    const repomd = parseRepomd(readFileSync(path.join(REPODATA, 'repomd.xml'), 'utf8'), 'repomd.xml');
+    expect(repomd.revision).toBe('1748520000');
+    expect(repomd.data.map((d) => d.type).sort()).toEqual(['filelists', 'other', 'primary', 'updateinfo']);
+    expect(repomdLocation(repomd, 'primary', 'repomd.xml')).toMatch(/^repodata\/[0-9a-f]{64}-primary\.xml\.gz$/);
+    expect(repomd.data.find((d) => d.type === 'primary')?.timestamp).toBe(1748520000);
+    expect(repomdLocation(repomd, 'susedata', 'repomd.xml')).toBeUndefined();
+  });
+
+  it.each([['/etc/shadow'], ['repodata/../../../etc/shadow'], ['https://example.com/primary.xml.gz'], ['repodata//x.xml.gz']])('refuses a location outside the repository: %j', (href) => {
+    const repomd = parseRepomd(`<repomd><data type="primary"><location href="${href}"/></data></repomd>`, 'repomd.xml');
+    expect(() => repomdLocation(repomd, 'primary', 'repomd.xml')).toThrow(/primary location outside the repository/);
+  });
+
+  it('ignores locations with xml:base (files elsewhere, not in the cache)', () => {
+    const repomd = parseRepomd('<repomd><data type="primary"><location xml:base="https://x/" href="repodata/p.xml.gz"/></data></repomd>', 'repomd.xml');
+    expect(repomd.data).toEqual([]);
+  });
+
+  it.each([
+    ['', /./],
+    ['<repomd><data type="primary">', /./],
+    ['<html><body>404</body></html>', /not a repomd.xml/],
+    ['<!DOCTYPE r [<!ENTITY a "aaaa">]><repomd/>', /DOCTYPE/],
+    ['<repomd>&unknown;</repomd>', /./],
+  ])('rejects %j', (text, re) => {
+    expect(() => parseRepomd(text, 'repomd.xml')).toThrow(ParseError);
+    expect(() => parseRepomd(text, 'repomd.xml')).toThrow(re);
+  });
+});
+
+describe('PrimaryScanner', () => {
+  it("keeps only the wanted names from createrepo_c's primary, in any chunking", () => {
+    const text = gunzipText('-primary.xml.gz');
+    for (const chunk of [1, 7, 4096, text.length]) {
+      const s = scanPrimary(text, [LP], chunk);
+      expect(s.count).toBe(6);
+      expect(s.packages.map((p) => `${p.name}-${p.epoch}:${p.version}-${p.release}.${p.arch}`)).toEqual([1, 2, 3, 4].map((v) => `${LP}-0:${v}-150600.13.${[3, 6, 9, 12][v - 1]}.1.x86_64`));
+    }
+  });
+
+  it('skips source packages and reads epochs', () => {
+    const text = `<metadata xmlns="http://linux.duke.edu/metadata/common" packages="2">
+      <package type="rpm"><name>${LP}</name><arch>src</arch><version epoch="0" ver="9" rel="1"/></package>
+      <package type="rpm"><name>${LP}</name><arch>x86_64</arch><version epoch="1" ver="2" rel="1.1"/><description>&lt;&amp;&gt;</description></package>
+    </metadata>`;
+    expect(scanPrimary(text).packages).toEqual([{ name: LP, arch: 'x86_64', epoch: '1', version: '2', release: '1.1' }]);
+  });
+
+  it('uses the direct <name> of a package, not names inside <format>', () => {
+    const text = `<metadata><package type="rpm"><name>other</name><arch>x86_64</arch><version epoch="0" ver="1" rel="1"/>
+      <format><rpm:provides><rpm:entry name="${LP}"/></rpm:provides></format></package></metadata>`;
+    expect(scanPrimary(text).packages).toEqual([]);
+  });
+
+  it.each([
+    ['truncated', (t: string) => t.slice(0, Math.floor(t.length / 2)), /./],
+    ['not primary', () => '<updates/>', /not a primary.xml/],
+    ['empty', () => '', /./],
+    ['garbage', () => '\u0000\u0001binary', /./],
+    ['bad version', (t: string) => t.replace(/ver="4"/, 'ver="4 5"'), /invalid <version/],
+  ])('fails on a %s document', (_what, mangle, re) => {
+    const text = mangle(gunzipText('-primary.xml.gz'));
+    expect(() => scanPrimary(text)).toThrow(ParseError);
+    expect(() => scanPrimary(text)).toThrow(re);
+  });
+
+  it('refuses endless text without markup (saxes would keep it all in memory)', () => {
+    const s = new PrimaryScanner('primary.xml', new Set([LP]), 1000);
+    s.write('<metadata><package><description>');
+    expect(() => s.write('x'.repeat(2000))).toThrow(/more than 1000 characters without any XML element/);
+  });
+});
+
+describe('UpdateinfoScanner', () => {
+  it('keeps the advisories shipping a wanted package, with severity, status and CVEs', () => {
+    const s = scanUpdateinfo(gunzipText('-updateinfo.xml.gz'));
+    expect(s.count).toBe(2);
+    expect(s.advisories).toEqual([
+      expect.objectContaining({ id: 'SUSE-SLE-Module-Live-Patching-15-SP6-2025-1580', severity: 'important', status: 'stable', type: 'security', cves: ['CVE-2024-43882', 'CVE-2024-50115', 'CVE-2024-53042'] }),
+      expect.objectContaining({ id: 'SUSE-SLE-Module-Live-Patching-15-SP6-2025-1802', cves: ['CVE-2024-53042', 'CVE-2025-21680', 'CVE-2025-21702'] }),
+    ]);
+    expect(s.advisories[1]!.packages).toEqual([{ name: LP, arch: 'x86_64', epoch: '0', version: '4', release: '150600.13.12.1' }]);
+  });
+
+  it('ignores advisories for other packages and references that are not CVEs', () => {
+    const text = `<updates>
+      <update status="stable" type="security"><id>A</id><references><reference type="cve" id="CVE-2025-1"/></references>
+        <pkglist><collection><package name="bash" version="1" release="1" arch="x86_64"/></collection></pkglist></update>
+      <update status="retracted" type="security"><id>B</id><severity>Critical</severity><references>
+        <reference type="bugzilla" id="CVE-2025-0000"/><reference type="cve" id="not-a-cve"/><reference type="cve" id="CVE-2025-12345"/></references>
+        <pkglist><collection><package name="${LP}" version="5" release="1" arch="x86_64"/></collection></pkglist></update>
+    </updates>`;
+    const s = scanUpdateinfo(text);
+    expect(s.advisories).toEqual([{ id: 'B', severity: 'critical', status: 'retracted', type: 'security', cves: ['CVE-2025-12345'], packages: [{ name: LP, arch: 'x86_64', epoch: '0', version: '5', release: '1' }] }]);
+  });
+
+  it.each([
+    ['<updates><update><pkglist><collection><package name="' + LP + '" version="1" release="1"/></collection></pkglist></update></updates>', /without <id>/],
+    ['<updates><update><id>X</id><pkglist><collection><package name="' + LP + '" version="" release="1"/></collection></pkglist></update></updates>', /invalid epoch, version or release/],
+    ['<metadata/>', /not an updateinfo.xml/],
+    ['<updates><update>', /./],
+  ])('rejects %j', (text, re) => {
+    expect(() => scanUpdateinfo(text)).toThrow(re);
+  });
+});
