@@ -26,6 +26,6 @@ COPY packaging/container/healthcheck.mjs /usr/lib/klp_exporter/healthcheck.mjs
 USER 10055:10055
 EXPOSE 10055
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 CMD ["node", "/usr/lib/klp_exporter/healthcheck.mjs"]
-# A small young generation keeps RSS under 80 MiB under sustained scraping (docs/benchmarks.md).
-ENTRYPOINT ["node", "--max-semi-space-size=1", "/usr/lib/klp_exporter/klp_exporter.mjs"]
+# Node flags as in packaging/systemd/prometheus-klp_exporter.service (docs/benchmarks.md, per-host cost).
+ENTRYPOINT ["node", "--max-semi-space-size=1", "--lite-mode", "--no-expose-wasm", "/usr/lib/klp_exporter/klp_exporter.mjs"]
 CMD ["--web.listen-address=0.0.0.0:10055"]

@@ -5,7 +5,7 @@ import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-export default tseslint.config({ ignores: ['dist/', 'node_modules/', 'coverage/', 'test/fixtures/hosts/'] }, js.configs.recommended, ...tseslint.configs.recommended, {
+export default tseslint.config({ ignores: ['dist/', 'build/', 'node_modules/', 'coverage/', 'test/fixtures/hosts/'] }, js.configs.recommended, ...tseslint.configs.recommended, {
   languageOptions: {
     ecmaVersion: 2022,
     sourceType: 'module',

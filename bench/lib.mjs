@@ -8,13 +8,17 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cleanEnv, SERVICE_UNIT, unitDeployment } from './deployment.mjs';
 
 export const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const HOSTS = path.join(PROJECT, 'test/fixtures/hosts');
 export const FAKE_TOOL = path.join(PROJECT, 'test/fixtures/bin/fake-tool.mjs');
 export const MAIN = path.join(PROJECT, 'dist/main.js');
-/** Node flags the exporter is deployed with (Dockerfile, systemd unit, npm start): the bench runs it the same way. */
-export const NODE_FLAGS = ['--max-semi-space-size=1'];
+/** Program, node flags and environment of the systemd unit (bench/deployment.mjs): the bench runs the exporter the same way. */
+const UNIT = unitDeployment(SERVICE_UNIT);
+export const NODE_FLAGS = UNIT.nodeFlags;
+/** What the unit runs: the bundle (npm run bench builds it). */
+export const SHIPPED = UNIT.program;
 export const LOOPBACK = '127.0.0.1';
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -219,7 +223,7 @@ export function hostArgs(h, more = []) {
 
 export async function startExporter(h, more = [], name = 'klp_exporter') {
   const port = await freePort();
-  const proc = start(process.execPath, [...NODE_FLAGS, MAIN, `--web.listen-address=${LOOPBACK}:${port}`, ...hostArgs(h, more)], { name });
+  const proc = start(process.execPath, [...NODE_FLAGS, SHIPPED, `--web.listen-address=${LOOPBACK}:${port}`, ...hostArgs(h, more)], { name, env: cleanEnv(UNIT.env) });
   const url = `http://${LOOPBACK}:${port}`;
   await waitHttp(`${url}/-/healthy`, proc);
   return { proc, url, metrics: `${url}/metrics`, port };

@@ -13,6 +13,7 @@ import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fleetBench } from './fleet.mjs';
+import { hostCostBench, hostCostMarkdown } from './host-cost.mjs';
 import { repositoriesBench } from './repositories.mjs';
 import {
   copyHost,
@@ -29,6 +30,7 @@ import {
   requireTool,
   NODE_FLAGS,
   rssBytes,
+  SHIPPED,
   sample,
   scrapeFor,
   scrapeN,
@@ -54,7 +56,7 @@ for (const [k, env] of [
   if (process.env[env]) CFG[k] = Number(process.env[env]);
 if (process.env.BENCH_FLEET_HOSTS) CFG.fleet.hosts = Number(process.env.BENCH_FLEET_HOSTS);
 if (process.env.BENCH_FLEET_INTERVAL_MIN) CFG.fleet.intervalMin = Number(process.env.BENCH_FLEET_INTERVAL_MIN);
-const ALL_SECTIONS = ['scrape', 'spawns', 'slow', 'memory', 'large', 'fleet', 'repositories'];
+const ALL_SECTIONS = ['host', 'scrape', 'spawns', 'slow', 'memory', 'large', 'fleet', 'repositories'];
 const SECTIONS = new Set(
   (process.env.BENCH_ONLY ?? ALL_SECTIONS.join(','))
     .split(',')
@@ -80,10 +82,12 @@ async function main() {
   requireTool('prometheus', 'prometheus');
   requireTool('promtool', 'prometheus');
   if (!existsSync(MAIN)) throw new Error('dist/main.js is missing: run `npm run build` (npm run bench does)');
+  if (!existsSync(SHIPPED)) throw new Error(`${path.relative(PROJECT, SHIPPED)} is missing: run \`npm run bundle\` (npm run bench does)`);
   results.machine = machine();
   const tmp = await tempDir();
   log(`bench: ${QUICK ? 'quick run' : 'full run'}; temp dir ${tmp}`);
 
+  if (SECTIONS.has('host')) results.host = await hostCostBench({ tmp, quick: QUICK, log, target });
   if (SECTIONS.has('scrape')) results.scrape = await scrapeBench(tmp);
   if (SECTIONS.has('spawns')) results.spawns = await spawnBench(tmp);
   if (SECTIONS.has('slow')) results.slow = await slowBench(tmp);
@@ -193,7 +197,7 @@ async function scrapeBench(tmp) {
       m[s] = { rps: median(pairs.map((p) => p[s].rps)), p50: median(pairs.map((p) => p[s].p50)), p99: median(pairs.map((p) => p[s].p99)) };
     }
     byConn[c] = { pairs, median: m };
-    target(`throughput ≥ 1.5× node_exporter (c=${c})`, m.vsNode >= 1.5, `median ratio ${fmt(m.vsNode)}`);
+    target(`throughput ≥ 5× node_exporter (c=${c})`, m.vsNode >= 5, `median ratio ${fmt(m.vsNode)}`);
     target(`throughput ≥ 0.6× bare Node http (c=${c})`, m.vsBare >= 0.6, `median ratio ${fmt(m.vsBare)}`);
     target(`p99 ≤ node_exporter's (c=${c})`, m.p99VsNode <= 1, `median p99 ratio ${fmt(m.p99VsNode)} (${fmt(m.exporter.p99)} vs ${fmt(m.node_exporter.p99)} ms)`);
   }
@@ -204,7 +208,7 @@ async function scrapeBench(tmp) {
     sizes,
     seriesCount,
     commands: {
-      exporter: `node ${NODE_FLAGS.join(' ')} dist/main.js --web.listen-address=127.0.0.1:PORT --path.rootfs=HOST/root --exec.path=HOST/bin --web.disable-exporter-metrics ${host.extra.join(' ')}`,
+      exporter: `node ${NODE_FLAGS.join(' ')} ${path.relative(PROJECT, SHIPPED)} --web.listen-address=127.0.0.1:PORT --path.rootfs=HOST/root --exec.path=HOST/bin --web.disable-exporter-metrics ${host.extra.join(' ')}`,
       textfile: `node dist/main.js --path.rootfs=HOST/root --exec.path=HOST/bin --web.disable-exporter-metrics ${host.extra.join(' ')} --textfile.output=DIR/klp.prom`,
       node_exporter: `prometheus-node-exporter ${neArgs.join(' ').replace(tfDir, 'DIR').replace(String(nePort), 'PORT')}`,
       bare: 'node bench/bare-server.mjs PORT FILE   (FILE: one scrape of the exporter)',
@@ -451,6 +455,7 @@ function report() {
   p('|---|---|---|');
   for (const t of results.targets) p(`| ${t.name} | ${t.met ? 'yes' : '**no**'} | ${t.detail} |`);
   p();
+  if (results.host) L.push(...hostCostMarkdown(results.host));
   const s = results.scrape;
   if (s) {
     p('## 1. Scrape throughput and latency');
@@ -556,7 +561,8 @@ function report() {
   p('BENCH_ONLY=fleet npm run bench # one section; the report goes to a temp file (or BENCH_OUTPUT), not docs/benchmarks.md');
   p('```');
   p();
-  p('Knobs: `BENCH_ONLY=scrape,spawns,slow,memory,fleet`, `BENCH_SECONDS`, `BENCH_PAIRS`, `BENCH_FLEET_HOSTS`, `BENCH_FLEET_INTERVAL_MIN`,');
+  p('Knobs: `BENCH_ONLY=host,scrape,spawns,slow,memory,fleet`, `BENCH_SECONDS`, `BENCH_PAIRS`, `BENCH_FLEET_HOSTS`, `BENCH_FLEET_INTERVAL_MIN`,');
+  p('`BENCH_HOST_IDLE_S` (the idle window of the per-host section), `BENCH_HOST_SCRAPES` (its RSS curve),');
   p("`BENCH_FLEET_QUERIES_REF` (a git ref of this repository: time its dashboards and rules instead of the checkout's),");
   p('`BENCH_OUTPUT` (another file instead of docs/benchmarks.md).');
   p();

@@ -99,7 +99,7 @@ entrypoint=$(config Entrypoint)
 healthcheck=$(config Healthcheck)
 say "image: user=$user entrypoint=$entrypoint healthcheck=$healthcheck"
 [ -n "$user" ] && [ "${user%%:*}" != 0 ] && [ "${user%%:*}" != root ] || die "image runs as root"
-[ "$entrypoint" = '["node","--max-semi-space-size=1","/usr/lib/klp_exporter/klp_exporter.mjs"]' ] || die "unexpected entrypoint $entrypoint"
+[ "$entrypoint" = '["node","--max-semi-space-size=1","--lite-mode","--no-expose-wasm","/usr/lib/klp_exporter/klp_exporter.mjs"]' ] || die "unexpected entrypoint $entrypoint"
 
 # 4. run on the fixture host
 ctr=$(buildah from --pull=never "$IMAGE")

@@ -1,12 +1,14 @@
 // The exporter as one object: configuration → host paths, commands and scraper → metrics text.
 // Used by the HTTP server and by textfile mode.
 
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { gzipSync } from 'node:zlib';
+import type { Registry } from 'prom-client';
 import { readBuildInfo, type BuildInfo } from './build-info.js';
 import type { Config } from './config/config.js';
 import { resolveCommands, type CommandPaths } from './host/commands.js';
 import { resolveHostPaths } from './host/paths.js';
 import type { Logger } from './log.js';
+import { processMetricsRegistry } from './process-metrics.js';
 import { renderMetrics } from './scrape/render.js';
 import { Scraper } from './scrape/scraper.js';
 import type { Snapshot } from './scrape/snapshot.js';
@@ -25,13 +27,27 @@ export interface ExporterOptions {
 
 let processRegistry: Registry | undefined;
 
-/** process_* and nodejs_* metrics, registered once per process. */
+/** process_* and nodejs_* metrics, registered once per process (on the first scrape that wants them). */
 function processMetrics(): Registry {
-  if (!processRegistry) {
-    processRegistry = new Registry();
-    collectDefaultMetrics({ register: processRegistry });
-  }
+  processRegistry ??= processMetricsRegistry();
   return processRegistry;
+}
+
+/** What a scrape asks for. */
+export interface BodyOptions {
+  /** Add the process_* and nodejs_* metrics (default: unless --web.disable-exporter-metrics). */
+  readonly processMetrics?: boolean;
+  /** The body gzip-compressed (Content-Encoding: gzip). */
+  readonly gzip?: boolean;
+}
+
+/** One rendering of a snapshot: its text as bytes, and those bytes compressed once if a scrape asks. */
+interface Rendering {
+  readonly snapshot: Snapshot;
+  readonly reloadOk: boolean;
+  readonly processMetrics: boolean;
+  readonly body: Promise<Buffer>;
+  gzipped?: Promise<Buffer>;
 }
 
 export class Exporter {
@@ -43,9 +59,10 @@ export class Exporter {
   private readonly retired = new Set<Scraper>();
   /**
    * The encoded text of the last snapshot. Scrapes that arrive while a collection is under way
-   * share it (single flight), and they share its rendering too instead of each rendering it again.
+   * share it (single flight), and they share its rendering too (process metrics included, taken
+   * once for all of them) instead of each rendering and compressing it again.
    */
-  private rendered: { snapshot: Snapshot; reloadOk: boolean; body: Promise<Buffer> } | undefined;
+  private rendered: Rendering | undefined;
 
   private constructor(
     private cfg: Config,
@@ -104,30 +121,37 @@ export class Exporter {
   }
 
   /** The exposition text; waits for collectors at most `timeoutMs`. */
-  async metrics(timeoutMs: number, includeProcessMetrics = !this.cfg.web.disableExporterMetrics): Promise<string> {
-    return (await this.metricsBody(timeoutMs, includeProcessMetrics)).toString('utf8');
+  async metrics(timeoutMs: number, processMetrics = !this.cfg.web.disableExporterMetrics): Promise<string> {
+    return (await this.metricsBody(timeoutMs, { processMetrics })).toString('utf8');
   }
 
-  /** The exposition as UTF-8 bytes, what the telemetry endpoint sends. */
-  async metricsBody(timeoutMs: number, includeProcessMetrics = !this.cfg.web.disableExporterMetrics): Promise<Buffer> {
+  /** The exposition as UTF-8 bytes (gzip-compressed with `gzip`), what the telemetry endpoint sends. */
+  async metricsBody(timeoutMs: number, opts: BodyOptions = {}): Promise<Buffer> {
+    const withProcess = opts.processMetrics ?? !this.cfg.web.disableExporterMetrics;
     const scraper = this.scraper;
     const snapshot = await scraper.collect(timeoutMs);
     let r = this.rendered;
-    if (!r || r.snapshot !== snapshot || r.reloadOk !== this.configReloadSuccessful) {
-      const text = renderMetrics(snapshot, liveStatus(snapshot, this.system), {
-        nowMs: this.now(),
-        cveInfo: this.cfg.klp.cveInfo,
-        buildInfo: this.buildInfo,
-        configReloadSuccessful: this.configReloadSuccessful,
-        commandRuns: scraper.commandRuns,
-        commandNames: this.system.commands,
-        expirySources: this.system.expirySources,
-      });
-      r = { snapshot, reloadOk: this.configReloadSuccessful, body: text.then((t) => Buffer.from(t, 'utf8')) };
+    if (!r || r.snapshot !== snapshot || r.reloadOk !== this.configReloadSuccessful || r.processMetrics !== withProcess) {
+      r = { snapshot, reloadOk: this.configReloadSuccessful, processMetrics: withProcess, body: this.render(snapshot, scraper.commandRuns, withProcess) };
       this.rendered = r;
     }
-    const body = await r.body;
-    return includeProcessMetrics ? Buffer.concat([body, Buffer.from(await processMetrics().metrics(), 'utf8')]) : body;
+    if (!opts.gzip) return r.body;
+    r.gzipped ??= r.body.then((body) => gzipSync(body));
+    return r.gzipped;
+  }
+
+  private async render(snapshot: Snapshot, commandRuns: Scraper['commandRuns'], withProcess: boolean): Promise<Buffer> {
+    const own = renderMetrics(snapshot, liveStatus(snapshot, this.system), {
+      nowMs: this.now(),
+      cveInfo: this.cfg.klp.cveInfo,
+      buildInfo: this.buildInfo,
+      configReloadSuccessful: this.configReloadSuccessful,
+      commandRuns,
+      commandNames: this.system.commands,
+      expirySources: this.system.expirySources,
+    });
+    const [text, processText] = await Promise.all([own, withProcess ? processMetrics().metrics() : '']);
+    return Buffer.from(text + processText, 'utf8');
   }
 
   close(): void {

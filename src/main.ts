@@ -12,8 +12,10 @@ import { describeError } from './errors.js';
 import { Exporter, type ExporterOptions } from './exporter.js';
 import { createLogger, type Logger } from './log.js';
 import { dashboardCommand, rulesCommand, SUBCOMMANDS_HELP, UsageError } from './monitoring.js';
-import { createApp } from './server/app.js';
-import { createWebServer, LiveWebConfig, loadWebConfig, type WebConfig } from './web/index.js';
+import type { WebConfig } from './web/index.js';
+
+// The HTTP server (express) and the web config (TLS, basic auth) are imported by the runs that
+// need them: textfile mode and --config.check start faster and smaller without them.
 
 /** Write the metrics for node_exporter's textfile collector: temp file + rename, same directory. */
 export async function writeTextfile(exporter: Exporter, file: string): Promise<void> {
@@ -31,6 +33,7 @@ export async function writeTextfile(exporter: Exporter, file: string): Promise<v
 async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: WebConfig | undefined, opts: ExporterOptions): Promise<void> {
   const exporter = await Exporter.create(config, log, opts);
 
+  const [{ createApp }, { createWebServer, LiveWebConfig }] = await Promise.all([import('./server/app.js'), import('./web/index.js')]);
   const web = new LiveWebConfig(webConfig);
 
   /** Read the configuration and the web configuration again; both or neither take effect. */
@@ -66,8 +69,12 @@ async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: W
   const app = createApp({ exporter, log, reload });
   // --web.config.file: TLS, client certificates, basic auth (all paths but /-/healthy) and headers; see src/web/.
   // The connection limit follows the open files limit (src/web/connections.ts).
+  // connectionsCheckingIntervalMs: Node checks the headers and request timeouts on a timer that
+  // runs whether or not a request is under way; every 10 s (not every second) it costs an idle
+  // host next to nothing (docs/benchmarks.md), and a slow client is still cut off within 20 s.
+  const serverOptions = { requestTimeoutMs: 60_000, headersTimeoutMs: 10_000, connectionsCheckingIntervalMs: 10_000, keepAliveTimeoutMs: 30_000, maxHeadersCount: 100, log };
   // One server per --web.listen-address (the flag may be repeated, as with exporter-toolkit), all serving the same app.
-  const servers = config.web.listenAddresses.map(() => createWebServer(app, web, { requestTimeoutMs: 60_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 30_000, maxHeadersCount: 100, log }));
+  const servers = config.web.listenAddresses.map(() => createWebServer(app, web, serverOptions));
   try {
     await Promise.all(
       servers.map(
@@ -147,7 +154,7 @@ export async function main(argv: readonly string[], opts: ExporterOptions = {}):
     }
     config = await loadConfig(cmd);
     // The web config file is read at start-up (and checked by --config.check) and again on reload; errors name file and key.
-    if (config.web.configFile !== undefined && !config.textfileOutput) webConfig = loadWebConfig(config.web.configFile);
+    if (config.web.configFile !== undefined && !config.textfileOutput) webConfig = (await import('./web/index.js')).loadWebConfig(config.web.configFile);
   } catch (err) {
     process.stderr.write(`klp_exporter: ${describeError(err)}\n`);
     return 2;

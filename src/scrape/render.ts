@@ -1,11 +1,11 @@
-// The metrics: a fresh set of families per snapshot, so series of patches that went away
-// disappear with them. The metric contract lives here and in docs/metrics.md. The text is
-// written by ./exposition.ts (prom-client's format, without its per-scrape registry cost).
+// The metrics: a fresh prom-client registry per snapshot, so series of patches that went away
+// disappear with them, and families the host does not have are not written at all. The metric
+// contract lives here and in docs/metrics.md.
 
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { BuildInfo } from '../build-info.js';
 import { COLLECTOR_NAMES } from '../collectors/index.js';
 import { LIVEPATCH_STATES, type Status } from '../status.js';
-import { Exposition, type Family } from './exposition.js';
 import type { Snapshot } from './snapshot.js';
 
 export interface RenderOptions {
@@ -27,9 +27,9 @@ type Labels = Record<string, string>;
 
 /** Render the exporter's own families (process metrics are added by the server). */
 export async function renderMetrics(s: Snapshot, d: Status, o: RenderOptions): Promise<string> {
-  const reg = new Exposition();
-  const gauge = (name: string, help: string, labelNames: string[] = []) => reg.gauge(name, help, labelNames);
-  const set = (g: Family, value: number, labels: Labels = {}) => g.set(labels, value);
+  const reg = new Registry();
+  const gauge = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name, help, labelNames, registers: [reg] });
+  const set = (g: Gauge, value: number, labels: Labels = {}) => g.set(labels, value);
 
   set(gauge('klp_exporter_build_info', 'A metric with a constant 1 value labeled by version, revision and Node.js version of klp_exporter.', ['version', 'revision', 'nodejs_version']), 1, {
     version: o.buildInfo.version,
@@ -40,7 +40,7 @@ export async function renderMetrics(s: Snapshot, d: Status, o: RenderOptions): P
 
   const available = gauge('klp_exporter_command_available', 'Whether the command was found on PATH at start-up (1) or not (0).', ['command']);
   for (const c of o.commandNames) set(available, s.commands[c] ? 1 : 0, { command: c });
-  const runs = reg.counter('klp_exporter_command_runs_total', 'Commands started by the exporter since it started.', ['command']);
+  const runs = new Counter({ name: 'klp_exporter_command_runs_total', help: 'Commands started by the exporter since it started.', labelNames: ['command'], registers: [reg] });
   for (const c of o.commandNames) if (s.commands[c]) runs.inc({ command: c }, o.commandRuns.get(c) ?? 0);
 
   const health = [...s.health].sort((a, b) => COLLECTOR_NAMES.indexOf(a.name) - COLLECTOR_NAMES.indexOf(b.name));
@@ -190,7 +190,7 @@ export async function renderMetrics(s: Snapshot, d: Status, o: RenderOptions): P
     }
   }
 
-  return reg.text();
+  return reg.metrics();
 }
 
 /** Six significant decimals: stable text without float noise. */

@@ -48,8 +48,12 @@ function metricsHandler(exporter: Exporter, log: Logger): (req: Request, res: Re
     }
     inflight++;
     try {
-      const body = await exporter.metricsBody(scrapeTimeoutMs(req, cfg.scrape.timeoutMs, cfg.scrape.timeoutOffsetMs));
-      res.set({ 'Content-Type': METRICS_CONTENT_TYPE, 'Cache-Control': 'no-store' }).send(body);
+      // gzip when the client accepts it (Prometheus always asks): express's negotiation of Accept-Encoding.
+      const gzip = req.acceptsEncodings('gzip', 'identity') === 'gzip';
+      const body = await exporter.metricsBody(scrapeTimeoutMs(req, cfg.scrape.timeoutMs, cfg.scrape.timeoutOffsetMs), { gzip });
+      res.set({ 'Content-Type': METRICS_CONTENT_TYPE, 'Cache-Control': 'no-store', Vary: 'Accept-Encoding' });
+      if (gzip) res.set('Content-Encoding', 'gzip');
+      res.send(body);
     } catch (err) {
       log.error('scrape failed', { err: err instanceof Error ? err.message : String(err) });
       res.status(500).type('text/plain').send('An error occurred while collecting metrics; see the exporter log.\n');

@@ -54,7 +54,7 @@ describe('Dockerfile', () => {
   it('runtime stage: non-root user, exec-form entrypoint, port, healthcheck, labels', () => {
     const user = one('USER');
     expect(user).not.toMatch(/^(root|0)(:|$)/);
-    expect(JSON.parse(one('ENTRYPOINT'))).toEqual(['node', '--max-semi-space-size=1', '/usr/lib/klp_exporter/klp_exporter.mjs']);
+    expect(JSON.parse(one('ENTRYPOINT'))).toEqual(['node', '--max-semi-space-size=1', '--lite-mode', '--no-expose-wasm', '/usr/lib/klp_exporter/klp_exporter.mjs']);
     expect(JSON.parse(one('CMD'))).toEqual(['--web.listen-address=0.0.0.0:10055']);
     expect(one('EXPOSE')).toBe('10055');
     expect(one('HEALTHCHECK')).toMatch(/CMD \["node", "\/usr\/lib\/klp_exporter\/healthcheck\.mjs"\]$/);

@@ -75,7 +75,7 @@ describe('systemd units', () => {
     expect(d.has('ProcSubset')).toBe(false);
     expect(d.has('MemoryDenyWriteExecute')).toBe(false);
     expect(d.get('EnvironmentFile')?.[0]).toMatch(/^-\/etc\/sysconfig\/prometheus-klp_exporter/);
-    expect(d.get('ExecStart')?.[0]).toMatch(/^\/usr\/bin\/node (--max-semi-space-size=1 )?\/usr\/lib\/klp_exporter\/klp_exporter\.mjs .*\$ARGS$/);
+    expect(d.get('ExecStart')?.[0]).toMatch(/^\/usr\/bin\/node (--[\w-]+(=\S+)? )*\/usr\/lib\/klp_exporter\/klp_exporter\.mjs .*\$ARGS$/);
   });
 
   it('the daemon restarts on failure; the textfile service writes only its directory', () => {
