@@ -50,6 +50,16 @@ interface Rendering {
   gzipped?: Promise<Buffer>;
 }
 
+/**
+ * What the scraper and the collectors read: the whole configuration but the sections that only
+ * the web server, the rendering and the logger read. Listed by exclusion, so that a collector's
+ * new setting is never left out.
+ */
+function scraperInputs(config: Config): string {
+  const { web: _web, scrape: _scrape, klp: _klp, log: _log, textfileOutput: _textfileOutput, ...read } = config;
+  return JSON.stringify(read);
+}
+
 export class Exporter {
   configReloadSuccessful = true;
   private scraper: Scraper;
@@ -93,14 +103,13 @@ export class Exporter {
 
   /**
    * Take a new configuration (reload); returns whether it differs from the one in force. An
-   * unchanged configuration changes nothing. When what the collectors read (paths, commands,
-   * collectors, lifecycle, cache) is unchanged, the scraper and its caches stay; otherwise a new
+   * unchanged configuration changes nothing. When what the collectors read (see scraperInputs) is
+   * unchanged, the scraper and its caches stay; otherwise a new
    * scraper starts with empty caches, and the old one is not stopped: a refresh under way ends by
    * itself (its commands have deadlines) instead of failing every scrape that waits for it.
    */
   applyConfig(config: Config): boolean {
     if (JSON.stringify(config) === JSON.stringify(this.cfg)) return false;
-    const scraperInputs = (c: Config) => JSON.stringify([c.path, c.exec, c.collectors, c.lifecycle, c.cache]);
     if (scraperInputs(config) !== scraperInputs(this.cfg)) {
       const old = this.scraper;
       this.retired.add(old);
