@@ -33,7 +33,7 @@ export async function writeTextfile(exporter: Exporter, file: string): Promise<v
 async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: WebConfig | undefined, opts: ExporterOptions): Promise<void> {
   const exporter = await Exporter.create(config, log, opts);
 
-  const [{ createApp }, { createWebServer, LiveWebConfig }] = await Promise.all([import('./server/app.js'), import('./web/index.js')]);
+  const [{ createApp }, { createWebServer, LiveWebConfig, protectedHandler, connectionLimitFor, openFilesLimit }] = await Promise.all([import('./server/app.js'), import('./web/index.js')]);
   const web = new LiveWebConfig(webConfig);
 
   /** Read the configuration and the web configuration again; both or neither take effect. */
@@ -72,9 +72,21 @@ async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: W
   // connectionsCheckingIntervalMs: Node checks the headers and request timeouts on a timer that
   // runs whether or not a request is under way; every 10 s (not every second) it costs an idle
   // host next to nothing (docs/benchmarks.md), and a slow client is still cut off within 20 s.
-  const serverOptions = { requestTimeoutMs: 60_000, headersTimeoutMs: 10_000, connectionsCheckingIntervalMs: 10_000, keepAliveTimeoutMs: 30_000, maxHeadersCount: 100, log };
-  // One server per --web.listen-address (the flag may be repeated, as with exporter-toolkit), all serving the same app.
-  const servers = config.web.listenAddresses.map(() => createWebServer(app, web, serverOptions));
+  // One server per --web.listen-address (the flag may be repeated, as with exporter-toolkit), all serving the same
+  // app behind one auth layer (one bcrypt worker, login queue and cache), and sharing the connection limit.
+  const addresses = config.web.listenAddresses.length;
+  const serverOptions = {
+    requestTimeoutMs: 60_000,
+    headersTimeoutMs: 10_000,
+    connectionsCheckingIntervalMs: 10_000,
+    keepAliveTimeoutMs: 30_000,
+    maxHeadersCount: 100,
+    maxConnections: Math.max(1, Math.floor(connectionLimitFor(openFilesLimit()) / addresses)),
+    auth: false,
+    log,
+  };
+  const handler = protectedHandler(app, web, { log });
+  const servers = config.web.listenAddresses.map(() => createWebServer(handler, web, serverOptions));
   try {
     await Promise.all(
       servers.map(

@@ -13,7 +13,7 @@
  * - webConfig may be a LiveWebConfig: then a reload (LiveWebConfig.reload) changes users, headers and TLS
  *   settings of the running server, and changed certificate/key/CA files are picked up on new connections.
  * - Unless options.auth === false, the handler is wrapped with securityHeadersMiddleware and
- *   basicAuthMiddleware for the same config, so nothing else needs to be mounted.
+ *   basicAuthMiddleware for the same config (protectedHandler), so nothing else needs to be mounted.
  * - Timeouts so idle or slow clients cannot hold connections: TLS handshake, first request, request headers,
  *   whole request, keep-alive idle, socket inactivity; header size/count limits; a connection limit from the
  *   file descriptor limit with idle connections shed first; one request at a time per connection (see
@@ -83,28 +83,34 @@ function hasPeerCert(socket: TLSSocket): boolean {
   return cert !== null && typeof cert === 'object' && Object.keys(cert).length > 0;
 }
 
+/**
+ * The handler behind the security headers and basic auth of `live`. Build it once and give it to
+ * every server of the same exporter (with `auth: false`), so that they share one bcrypt worker,
+ * one login queue and cache, and one failed-login log.
+ */
+export function protectedHandler(handler: RequestListener, live: LiveWebConfig, options: Pick<WebServerOptions, 'basicAuth' | 'log'> = {}): RequestListener {
+  const headers = securityHeadersMiddleware(live.current);
+  const auth = basicAuthMiddleware(live.current, { log: options.log, ...options.basicAuth });
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const fail = (err: unknown) => {
+      if (err === undefined) return false;
+      if (!res.headersSent) res.statusCode = 500;
+      res.end();
+      return true;
+    };
+    headers(req, res, (e1) => {
+      if (fail(e1)) return;
+      auth(req, res, (e2) => {
+        if (fail(e2)) return;
+        handler(req, res);
+      });
+    });
+  };
+}
+
 export function createWebServer(handler: RequestListener, webConfig?: WebConfig | LiveWebConfig, options: WebServerOptions = {}): http.Server | https.Server {
   const live = webConfig instanceof LiveWebConfig ? webConfig : new LiveWebConfig(webConfig);
-  let listener: RequestListener = handler;
-  if (options.auth !== false) {
-    const headers = securityHeadersMiddleware(live.current);
-    const auth = basicAuthMiddleware(live.current, { log: options.log, ...options.basicAuth });
-    listener = (req: IncomingMessage, res: ServerResponse) => {
-      const fail = (err: unknown) => {
-        if (err === undefined) return false;
-        if (!res.headersSent) res.statusCode = 500;
-        res.end();
-        return true;
-      };
-      headers(req, res, (e1) => {
-        if (fail(e1)) return;
-        auth(req, res, (e2) => {
-          if (fail(e2)) return;
-          handler(req, res);
-        });
-      });
-    };
-  }
+  const listener = options.auth === false ? handler : protectedHandler(handler, live, options);
 
   const headersTimeout = options.headersTimeoutMs ?? 10_000;
   const httpOpts: http.ServerOptions = {
