@@ -27,7 +27,7 @@ function defaultFixtures(): string | undefined {
   return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../test/fixtures');
 }
 
-export class DemoUnavailable extends Error {}
+class DemoUnavailable extends Error {}
 
 /** Shift YYYY-MM-DD dates in a lifecycle data file by whole days. */
 function shiftLifecycleDates(text: string, days: number): string {

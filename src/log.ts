@@ -25,7 +25,7 @@ export interface Logger {
 type Sink = (line: string) => void;
 
 /** Log bytes that may wait for a slow reader before lines are dropped. */
-export const MAX_QUEUED_BYTES = 1024 * 1024;
+const MAX_QUEUED_BYTES = 1024 * 1024;
 
 export function createLogger(level: LogLevel, format: LogFormat, sink: Sink = streamSink(process.stderr, format)): Logger {
   return make(level, format, sink, {});

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import YAML from 'yaml';
 import { embeddedFiles } from './embedded.js';
+import { formatDuration, parseDuration } from './config/duration.js';
 
 /** The selector the shipped rules are generated with (dashboards/config.ts jobSelector; a test keeps them equal). */
 export const SHIPPED_SELECTOR = 'job="klp"';
@@ -71,12 +72,11 @@ export function parseRunbookUrl(text: string): string {
   return text;
 }
 
-/** `5m`, `300s`, `1h` → seconds. */
+/** A Prometheus duration of whole seconds (`5m`, `300s`, `1h30m`) → seconds. */
 function parseInterval(text: string): number {
-  const m = /^(\d+)(s|m|h)$/.exec(text.trim());
-  const seconds = m ? Number(m[1]) * { s: 1, m: 60, h: 3600 }[m[2] as 's' | 'm' | 'h'] : 0;
-  if (!(seconds > 0)) throw new UsageError(`invalid --textfile.interval ${JSON.stringify(text)}: expected a duration such as 5m`);
-  return seconds;
+  const ms = parseDuration(text.trim());
+  if (!ms || ms % 1000 !== 0) throw new UsageError(`invalid --textfile.interval ${JSON.stringify(text)}: expected a duration such as 5m`);
+  return ms / 1000;
 }
 
 export interface RulesOptions {
@@ -103,9 +103,7 @@ const SHIPPED_RE = new RegExp(escapeRegex(SHIPPED_SELECTOR), 'g');
 /** Rules that are about the klp scrape target itself (its `up` and scrape duration); textfile mode has none. */
 const aboutScrapeTarget = (r: Rule) => /\b(?:up|scrape_duration_seconds)\{/.test(r.expr);
 
-function humanSeconds(s: number): string {
-  return s % 3600 === 0 ? `${s / 3600}h` : s % 60 === 0 ? `${s / 60}m` : `${s}s`;
-}
+const humanSeconds = (s: number): string => formatDuration(s * 1000);
 
 function textfileRules(o: RulesOptions, anchorUrl: (alert: string) => string): Rule[] {
   const t = o.textfile!;

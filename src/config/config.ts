@@ -210,7 +210,7 @@ function fromYaml(v: unknown, s: Setting, file: string, key: string): Value {
 }
 
 /** Parse `[host]:port`: ":10055" → every interface; "127.0.0.1:10055"; "[::1]:10055". */
-export function parseListenAddress(address: string): ListenAddress {
+function parseListenAddress(address: string): ListenAddress {
   const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(address);
   if (!m) throw new ConfigError(`invalid listen address ${boundedValue(address)}: expected [host]:port`);
   const port = Number(m[3]);

@@ -45,7 +45,7 @@ export function yamlShapeProblem(text: string): string | undefined {
 // who may set the flag but not read the file), the exporter must not print it.
 
 /** Longest user value an error message repeats. */
-export const MAX_ECHOED_VALUE = 40;
+const MAX_ECHOED_VALUE = 40;
 
 /** A user's value, quoted and cut to MAX_ECHOED_VALUE characters. */
 export function boundedValue(value: unknown): string {

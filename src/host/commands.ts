@@ -12,7 +12,7 @@ import path from 'node:path';
  * user or writable by group or others (a group-writable one is accepted when the group is root's);
  * or a directory above them is writable by others without the sticky bit.
  */
-export async function unsafeCommandReason(file: string, uid = process.getuid?.() ?? 0): Promise<string | undefined> {
+async function unsafeCommandReason(file: string, uid = process.getuid?.() ?? 0): Promise<string | undefined> {
   const real = await fs.realpath(file);
   const writableByOthers = (st: { uid: number; gid: number; mode: number }) => (st.uid !== 0 && st.uid !== uid) || (st.mode & 0o002) !== 0 || ((st.mode & 0o020) !== 0 && st.gid !== 0);
   const describe = (what: string, p: string, st: { uid: number; mode: number }) =>

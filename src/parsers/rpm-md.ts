@@ -173,6 +173,13 @@ const MAX_RUN = 16 * 1024 * 1024;
 const evrOf = (epoch: unknown, version: unknown, release: unknown): Evr => ({ epoch: String(epoch ?? '0') || '0', version: String(version ?? ''), release: String(release ?? '') });
 const validEvr = (e: Evr) => EVR_TOKEN.test(e.version) && EVR_TOKEN.test(e.release) && /^\d{1,9}$/.test(e.epoch);
 
+/** An edition as zypper writes it, `[epoch:]version-release`, or undefined when it is not a valid one. */
+export function parseEdition(text: string): Evr | undefined {
+  const m = /^(?:(\d+):)?(.*)-([^-]*)$/.exec(text);
+  const e = m && evrOf(m[1], m[2], m[3]);
+  return e && validEvr(e) ? e : undefined;
+}
+
 /** Reads primary.xml as a stream and keeps the packages with a wanted name (source packages excluded). */
 export class PrimaryScanner extends XmlScanner {
   readonly packages: OfferedPackage[] = [];

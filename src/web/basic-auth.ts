@@ -92,7 +92,7 @@ function reject(res: ServerResponse, status: 401 | 429): void {
 }
 
 /** At most one "failed login" line per this interval. */
-export const FAILED_LOG_INTERVAL_MS = 10_000;
+const FAILED_LOG_INTERVAL_MS = 10_000;
 
 interface Check {
   readonly password: string;

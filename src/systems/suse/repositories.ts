@@ -119,7 +119,7 @@ export function repomdPath(ctx: CollectorContext, dirs: ZyppDirs, repo: RepoDefi
 /** Fingerprint of every enabled repository's repomd.xml. */
 function repositoriesStamp(ctx: CollectorContext, config: RepoConfig): string {
   const enabled = config.repos.filter((r) => r.enabled);
-  return [...enabled.map((r) => `${r.alias}:${statStamp(repomdPath(ctx, config.dirs, r) ?? '') ?? ''}`)].join('|');
+  return enabled.map((r) => `${r.alias}:${statStamp(repomdPath(ctx, config.dirs, r) ?? '') ?? ''}`).join('|');
 }
 
 /** One memo per host root (tests run several exporters in one process). */
@@ -211,7 +211,7 @@ export async function offeredUpdates(ctx: CollectorContext, question: UpdatesQue
       }
       // Keep a repository's findings only when all of its files were read.
       for (const pkg of ps.packages) offers.push({ pkg, repository: repo.alias, priority: repo.priority });
-      if (us) advisories.push(...us.advisories);
+      if (us) for (const a of us.advisories) advisories.push(a);
       state(refreshedMs);
       read++;
     } catch (err) {

@@ -8,7 +8,7 @@
 
 import { SaxesParser } from 'saxes';
 import { ParseError } from '../../errors.js';
-import type { OfferedPackage } from '../../parsers/rpm-md.js';
+import { parseEdition, type OfferedPackage } from '../../parsers/rpm-md.js';
 
 export interface SearchHit {
   readonly pkg: OfferedPackage;
@@ -17,7 +17,6 @@ export interface SearchHit {
 
 /** zypper's repository label of installed packages. */
 const SYSTEM_PACKAGES = '(System Packages)';
-const EVR = /^(?:(\d{1,9}):)?([A-Za-z0-9._+~^]{1,200})-([A-Za-z0-9._+~^]{1,200})$/;
 
 /** The packages with a wanted name that repositories offer (installed copies excluded). */
 export function parseZypperSearch(xml: string, wanted: ReadonlySet<string>, source: string): SearchHit[] {
@@ -35,12 +34,12 @@ export function parseZypperSearch(xml: string, wanted: ReadonlySet<string>, sour
     if (!wanted.has(name) || (a.kind !== undefined && a.kind !== 'package')) return;
     const repository = String(a.repository ?? '');
     if (repository === SYSTEM_PACKAGES || repository === '') return;
-    const m = EVR.exec(String(a.edition ?? ''));
-    if (!m) {
+    const evr = parseEdition(String(a.edition ?? ''));
+    if (!evr) {
       failure ??= new ParseError(source, `package ${name}: invalid edition ${JSON.stringify(String(a.edition ?? '').slice(0, 80))}`);
       return;
     }
-    hits.push({ pkg: { name, arch: String(a.arch ?? ''), epoch: m[1] ?? '0', version: m[2]!, release: m[3]! }, repository: repository.slice(0, 200) });
+    hits.push({ pkg: { name, arch: String(a.arch ?? ''), ...evr }, repository: repository.slice(0, 200) });
   });
   // In pieces, stopping at the first error (saxes reports every bad character of a flood).
   for (let i = 0; i < xml.length && !failure; i += 1024) parser.write(xml.slice(i, i + 1024));
