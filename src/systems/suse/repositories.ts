@@ -220,10 +220,14 @@ export async function offeredUpdates(ctx: CollectorContext, question: UpdatesQue
   }
   const { zypper, zypperIntervalMs } = ctx.config.repositories;
   if (zypper && read === 0 && ctx.commands.zypper && wantedNames.length > 0) {
-    // Nothing readable in the cache: zypper's answer (repository names, not aliases; no advisories).
+    // Nothing readable in the cache: zypper's answer (no advisories). zypper names a repository by
+    // its name (its alias when it has none); the label is the alias, as for the cached metadata.
     try {
       const t = await ctx.throttled(zypperKey(wantedNames), zypperIntervalMs, () => searchWithZypper(ctx, wantedNames));
-      for (const hit of t.value) offers.push({ pkg: hit.pkg, repository: hit.repository, priority: 99 });
+      for (const hit of t.value) {
+        const repo = config.repos.find((r) => r.enabled && (r.name ?? r.alias) === hit.repository);
+        offers.push({ pkg: hit.pkg, repository: repo?.alias ?? hit.repository, priority: repo?.priority ?? 99 });
+      }
       return { repositories, read: 1, failed: 0, complete: config.problems.length === 0, offers, advisories, source: 'zypper' };
     } catch (err) {
       ctx.problem(`zypper search: ${describeError(err)}`);
