@@ -42,6 +42,12 @@ function normalized(file: string): string {
   );
 }
 
+/** scenario.yaml's `mtimes`: each repository's repomd.xml, refreshed when the fixture says. */
+function mtimesOf(dir: string, f: (typeof REPO_FIXTURES)[string]): Record<string, string> {
+  const root = path.join(dir, 'root');
+  return Object.fromEntries(Object.entries(f.refreshed).map(([alias, at]) => [path.relative(root, path.join(rawCacheDir(root, alias), 'repodata/repomd.xml')), at]));
+}
+
 const maskName = (n: string) => n.replace(/[0-9a-f]{64}/, '<sha256>');
 
 describe('zypp repository fixtures', () => {
@@ -56,8 +62,7 @@ describe('zypp repository fixtures', () => {
         }
         writeRepoFixture(path.join(dir, 'root'), f);
         const base = YAML.parse(readFileSync(path.join(HOSTS, BASE, 'scenario.yaml'), 'utf8')) as { now: string; args?: string[] };
-        const mtimes = Object.fromEntries(Object.entries(f.refreshed).map(([alias, at]) => [path.relative(path.join(dir, 'root'), path.join(rawCacheDir(path.join(dir, 'root'), alias), 'repodata/repomd.xml')), at]));
-        writeFileSync(path.join(dir, 'scenario.yaml'), YAML.stringify({ description: f.description, now: base.now, args: base.args ?? [], mtimes }, { lineWidth: 0 }));
+        writeFileSync(path.join(dir, 'scenario.yaml'), YAML.stringify({ description: f.description, now: base.now, args: base.args ?? [], mtimes: mtimesOf(dir, f) }, { lineWidth: 0 }));
       }
       const tmp = mkdtempSync(path.join(os.tmpdir(), 'klp-repo-fixture-'));
       try {
@@ -71,6 +76,7 @@ describe('zypp repository fixtures', () => {
           }
         }
         const meta = YAML.parse(readFileSync(path.join(dir, 'scenario.yaml'), 'utf8')) as { mtimes: Record<string, string> };
+        expect(meta.mtimes).toEqual(mtimesOf(dir, f));
         for (const rel of Object.keys(meta.mtimes)) expect(statSync(path.join(dir, 'root', rel)).isFile()).toBe(true);
       } finally {
         rmSync(tmp, { recursive: true, force: true });
