@@ -164,25 +164,28 @@ function mapEntries(node: YamlNode | null | undefined, key: string | undefined, 
   return out;
 }
 
+/** Where a node starts in the text (for the line of a problem). */
+const startOf = (node: YamlNode | null | undefined): number | undefined => (node && (isScalar(node) || isMap(node) || isSeq(node)) ? node.range?.[0] : undefined);
+
 function str(node: YamlNode | null, key: string, fail: Fail): string {
-  if (!isScalar(node) || typeof node.value !== 'string') fail(key, 'must be a string');
+  if (!isScalar(node) || typeof node.value !== 'string') fail(key, 'must be a string', startOf(node));
   return node.value;
 }
 
 function bool(node: YamlNode | null, key: string, fail: Fail): boolean {
-  if (!isScalar(node) || typeof node.value !== 'boolean') fail(key, 'must be true or false');
+  if (!isScalar(node) || typeof node.value !== 'boolean') fail(key, 'must be true or false', startOf(node));
   return node.value;
 }
 
 function strList(node: YamlNode | null, key: string, fail: Fail): string[] {
   if (node === null || (isScalar(node) && node.value === null)) return [];
-  if (!isSeq(node)) fail(key, 'must be a list of strings');
+  if (!isSeq(node)) fail(key, 'must be a list of strings', startOf(node));
   return node.items.map((item, i) => str(item as YamlNode | null, `${key}[${i}]`, fail));
 }
 
-function oneOf<T extends string>(value: string, allowed: readonly T[], key: string, fail: Fail): T {
+function oneOf<T extends string>(value: string, allowed: readonly T[], key: string, fail: Fail, offset?: number): T {
   if (!(allowed as readonly string[]).includes(value)) {
-    fail(key, `invalid value ${boundedValue(value)} (expected one of ${allowed.join(', ')})`);
+    fail(key, `invalid value ${boundedValue(value)} (expected one of ${allowed.join(', ')})`, offset);
   }
   return value as T;
 }
@@ -235,13 +238,14 @@ export function parseWebConfig(text: string, where: { file: string; dir: string 
           const key = `basic_auth_users.${safeKey(user)}`;
           const hash = str(hashNode, key, fail);
           const m = BCRYPT_HASH.exec(hash);
-          if (!m) fail(key, 'is not a bcrypt hash (expected $2a$, $2b$ or $2y$ followed by cost and 53 characters)');
+          if (!m) fail(key, 'is not a bcrypt hash (expected $2a$, $2b$ or $2y$ followed by cost and 53 characters)', startOf(hashNode));
           const cost = Number(m[1]);
-          if (cost < 4) fail(key, `bcrypt cost ${cost} is below the minimum of 4`);
+          if (cost < 4) fail(key, `bcrypt cost ${cost} is below the minimum of 4`, startOf(hashNode));
           if (cost > MAX_BCRYPT_COST) {
             fail(
               key,
               `bcrypt cost ${cost} is above the maximum of ${MAX_BCRYPT_COST} that klp_exporter accepts (expensive hashes let unauthenticated requests exhaust the CPU); re-hash the password with a lower cost, e.g. 10`,
+              startOf(hashNode),
             );
           }
           config.basicAuthUsers.set(user, hash);
@@ -256,10 +260,10 @@ export function parseWebConfig(text: string, where: { file: string; dir: string 
               const key = `${k}.headers.${name}`;
               const value = str(valueNode, key, fail);
               if (!(name in EXTRA_HEADERS)) {
-                fail(key, `header can not be configured (allowed: ${Object.keys(EXTRA_HEADERS).join(', ')})`);
+                fail(key, `header can not be configured (allowed: ${Object.keys(EXTRA_HEADERS).join(', ')})`, startOf(valueNode));
               }
               const allowed = EXTRA_HEADERS[name];
-              if (allowed) oneOf(value, allowed, key, fail);
+              if (allowed) oneOf(value, allowed, key, fail, startOf(valueNode));
               config.headers[name] = value;
             }
           } else {
@@ -311,15 +315,15 @@ function parseTls(node: YamlNode | null, dir: string, fail: Fail): TlsServerConf
       case 'client_auth_type': {
         let value = str(v, key, fail);
         if (value === 'RequireClientCert') value = 'RequireAnyClientCert';
-        t.clientAuthType = oneOf(value, CLIENT_AUTH_TYPES, key, fail);
+        t.clientAuthType = oneOf(value, CLIENT_AUTH_TYPES, key, fail, startOf(v));
         clientAuthSet = true;
         break;
       }
       case 'min_version':
-        t.minVersion = oneOf(str(v, key, fail), TLS_VERSION_ORDER, key, fail);
+        t.minVersion = oneOf(str(v, key, fail), TLS_VERSION_ORDER, key, fail, startOf(v));
         break;
       case 'max_version':
-        t.maxVersion = oneOf(str(v, key, fail), TLS_VERSION_ORDER, key, fail);
+        t.maxVersion = oneOf(str(v, key, fail), TLS_VERSION_ORDER, key, fail, startOf(v));
         break;
       case 'cipher_suites':
         t.ciphers = [];

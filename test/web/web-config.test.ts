@@ -69,6 +69,24 @@ describe('parseWebConfig: bad files', () => {
   });
 });
 
+describe('parseWebConfig: the line of a problem', () => {
+  // The key path in the message cannot find a node whose key has a dot in it (a user name, a header).
+  it.each([
+    ['a user whose name has a dot', 'basic_auth_users:\n  alice: $2y$10$abcdefghijklmnopqrstuuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ\n  john.doe: not-a-hash\n', 3],
+    ['a user whose hash is not a string', 'basic_auth_users:\n  john.doe:\n    - x\n', 3],
+    ['a header value', 'http_server_config:\n  headers:\n    X-Frame-Options: maybe\n', 3],
+  ])('%s: the line of the value', (_what, text, line) => {
+    let caught: unknown;
+    try {
+      parseWebConfig(text, { file: 'web.yml', dir: '/etc/klp_exporter' });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(WebConfigError);
+    expect((caught as WebConfigError).line).toBe(line);
+  });
+});
+
 describe('parseWebConfig: good files', () => {
   it('empty file: plain HTTP, no users, no headers', () => {
     const c = parseFixture('empty.good.yml');
