@@ -13,9 +13,11 @@ import { rpmRootArgs } from './rpm.js';
 export async function describePatches(ctx: CollectorContext, running: RpmPackage | undefined): Promise<PatchDetails> {
   const tool = ctx.commands.klp ? 'klp' : ctx.commands.kgr ? 'kgr' : undefined;
   if (tool) {
-    const statusRun = requireSuccess(await ctx.run(tool, ['status']));
+    // Side by side: the first scrape after a start waits for both (each reads sysfs and the RPM database).
+    const [statusResult, patchesResult] = await Promise.all([ctx.run(tool, ['status']), ctx.run(tool, ['-v', 'patches'])]);
+    const statusRun = requireSuccess(statusResult);
     const status = parseKlpStatus(statusRun.stdout, statusRun.command);
-    const patchesRun = requireSuccess(await ctx.run(tool, ['-v', 'patches']));
+    const patchesRun = requireSuccess(patchesResult);
     const parsed = parseKlpPatches(patchesRun.stdout, patchesRun.command);
     for (const w of parsed.warnings) ctx.log.debug('skipped a line of klp output', { command: patchesRun.command, detail: w });
     return { tool, inTransition: status === 'in_progress', patches: parsed.patches, changelog: undefined };
