@@ -313,14 +313,17 @@ export async function hostCostBench({ tmp, quick, log, target }) {
     );
     target(`RSS idle ≤ 55 MiB${sfx}`, e.rssIdle <= 55 * 2 ** 20, `${fmt(mib(e.rssIdle), 1)} MiB (node_exporter ${fmt(mib(ne.rssIdle), 1)} MiB, ${fmt(e.ratios.rssIdle)}×)`);
     target(`RSS after ${half.scrapes} scrapes ≤ 65 MiB${sfx}`, half.rss <= 65 * 2 ** 20, `${fmt(mib(half.rss), 1)} MiB`);
-    // RSS follows the garbage collector up and down: flat means the second half of the curve peaks no
-    // higher than the first (two single points can land on either side of a GC).
-    const peak = (from, to) => Math.max(...e.curve.filter((c) => c.scrapes > from && c.scrapes <= to).map((c) => c.rss));
-    const [firstPeak, secondPeak] = [peak(0, half.scrapes), peak(half.scrapes, end.scrapes)];
+    // RSS follows the garbage collector up and down, in a sawtooth whose period can be as long as the
+    // curve: single points, and even the peaks of the two halves, land on either side of a full GC.
+    // Flat means no trend: the second half stays under the goal's 65 MiB everywhere and its mean is
+    // no higher than the first half's (after the start) plus 2 MiB.
+    const points = (from, to) => e.curve.filter((c) => c.scrapes > from && c.scrapes <= to).map((c) => c.rss);
+    const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const [first, second] = [points(0, half.scrapes), points(half.scrapes, end.scrapes)];
     target(
-      `RSS flat from ${half.scrapes} to ${end.scrapes} scrapes (peak ≤ the first half's peak + 2 MiB)${sfx}`,
-      secondPeak - firstPeak <= 2 * 2 ** 20,
-      `peak ${fmt(mib(secondPeak), 1)} MiB after ${half.scrapes}, ${fmt(mib(firstPeak), 1)} MiB before; ${fmt(mib(half.rss), 1)} → ${fmt(mib(end.rss), 1)} MiB at the two ends`,
+      `RSS flat from ${half.scrapes} to ${end.scrapes} scrapes (every point ≤ 65 MiB, mean ≤ the first half's mean + 2 MiB)${sfx}`,
+      Math.max(...second) <= 65 * 2 ** 20 && mean(second) - mean(first) <= 2 * 2 ** 20,
+      `mean ${fmt(mib(mean(second)), 1)} MiB after ${half.scrapes} (max ${fmt(mib(Math.max(...second)), 1)}), ${fmt(mib(mean(first)), 1)} MiB before (max ${fmt(mib(Math.max(...first)), 1)})`,
     );
     target(
       `exec → first 200 on /metrics ≤ 0.5 s${sfx}`,

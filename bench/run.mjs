@@ -134,7 +134,7 @@ function machine() {
 // ---- 1. scrape throughput and latency ---------------------------------------------------------
 
 /** The servers of section 1, in table order. */
-const SCRAPE_SERVERS = ['exporter', 'node_exporter', 'express', 'bare'];
+const SCRAPE_SERVERS = ['exporter', 'node_exporter', 'express', 'express_jit', 'bare'];
 
 async function scrapeBench(tmp) {
   log('bench: 1. scrape throughput and latency');
@@ -176,8 +176,13 @@ async function scrapeBench(tmp) {
   const expressRef = start(process.execPath, [...NODE_FLAGS, path.join(PROJECT, 'bench/express-server.mjs'), String(expressPort), bareFile], { name: 'minimal express' });
   const expressUrl = `http://${LOOPBACK}:${expressPort}/metrics`;
   await waitHttp(expressUrl, expressRef);
+  // The same app with V8's defaults (optimizing compiler on): what express reaches without lite mode.
+  const expressJitPort = await freePort();
+  const expressJitRef = start(process.execPath, [path.join(PROJECT, 'bench/express-server.mjs'), String(expressJitPort), bareFile], { name: 'minimal express (JIT)' });
+  const expressJitUrl = `http://${LOOPBACK}:${expressJitPort}/metrics`;
+  await waitHttp(expressJitUrl, expressJitRef);
 
-  const servers = { exporter: exp.metrics, node_exporter: neUrl, express: expressUrl, bare: bareUrl };
+  const servers = { exporter: exp.metrics, node_exporter: neUrl, express: expressUrl, express_jit: expressJitUrl, bare: bareUrl };
   const sizes = { exporter: Buffer.byteLength(body), node_exporter: Buffer.byteLength(neBody), bare: Buffer.byteLength(body) };
   const series = (t) => t.split('\n').filter((l) => l && !l.startsWith('#')).length;
   const seriesCount = { exporter: series(body), node_exporter: series(neBody), bare: series(body) };
@@ -185,7 +190,7 @@ async function scrapeBench(tmp) {
   for (const c of CFG.connections) {
     const pairs = [];
     for (let i = 0; i < CFG.pairs; i++) {
-      const order = i % 2 === 0 ? ['exporter', 'node_exporter', 'express', 'bare'] : ['bare', 'express', 'node_exporter', 'exporter'];
+      const order = i % 2 === 0 ? [...SCRAPE_SERVERS] : [...SCRAPE_SERVERS].reverse();
       const pair = {};
       for (const s of order) {
         await sleep(500);
@@ -196,23 +201,28 @@ async function scrapeBench(tmp) {
       pair.vsNode = pair.exporter.rps / pair.node_exporter.rps;
       pair.vsExpress = pair.exporter.rps / pair.express.rps;
       pair.expressVsNode = pair.express.rps / pair.node_exporter.rps;
+      pair.expressJitVsNode = pair.express_jit.rps / pair.node_exporter.rps;
       pair.vsBare = pair.exporter.rps / pair.bare.rps;
       pair.p99VsNode = pair.exporter.p99 / pair.node_exporter.p99;
       pair.expressP99VsNode = pair.express.p99 / pair.node_exporter.p99;
       pairs.push(pair);
     }
     const m = {};
-    for (const k of ['vsNode', 'vsExpress', 'expressVsNode', 'vsBare', 'p99VsNode', 'expressP99VsNode']) m[k] = median(pairs.map((p) => p[k]));
+    for (const k of ['vsNode', 'vsExpress', 'expressVsNode', 'expressJitVsNode', 'vsBare', 'p99VsNode', 'expressP99VsNode']) m[k] = median(pairs.map((p) => p[k]));
     for (const s of SCRAPE_SERVERS) {
       m[s] = { rps: median(pairs.map((p) => p[s].rps)), p50: median(pairs.map((p) => p[s].p50)), p99: median(pairs.map((p) => p[s].p99)) };
     }
     byConn[c] = { pairs, median: m };
-    target(`throughput ≥ 5× node_exporter (c=${c})`, m.vsNode >= 5, `median ratio ${fmt(m.vsNode)}; the minimal express app with the same node flags: ${fmt(m.expressVsNode)}× node_exporter`);
+    target(
+      `throughput ≥ 5× node_exporter (c=${c})`,
+      m.vsNode >= 5,
+      `median ratio ${fmt(m.vsNode)}; the minimal express app: ${fmt(m.expressVsNode)}× node_exporter with the same node flags, ${fmt(m.expressJitVsNode)}× with V8's defaults`,
+    );
     target(`throughput ≥ 0.6× the minimal express app (c=${c})`, m.vsExpress >= 0.6, `median ratio ${fmt(m.vsExpress)} (bare Node http: ${fmt(m.vsBare)})`);
     target(`p99 ≤ node_exporter's (c=${c})`, m.p99VsNode <= 1, `median p99 ratio ${fmt(m.p99VsNode)} (${fmt(m.exporter.p99)} vs ${fmt(m.node_exporter.p99)} ms); the minimal express app: ${fmt(m.expressP99VsNode)}`);
   }
   const runs = await get(exp.metrics);
-  await Promise.all([exp.proc.stop(), ne.stop(), expressRef.stop(), bare.stop()]);
+  await Promise.all([exp.proc.stop(), ne.stop(), expressRef.stop(), expressJitRef.stop(), bare.stop()]);
   return {
     byConn,
     sizes,
@@ -222,6 +232,7 @@ async function scrapeBench(tmp) {
       textfile: `node dist/main.js --path.rootfs=HOST/root --exec.path=HOST/bin --web.disable-exporter-metrics ${host.extra.join(' ')} --textfile.output=DIR/klp.prom`,
       node_exporter: `prometheus-node-exporter ${neArgs.join(' ').replace(tfDir, 'DIR').replace(String(nePort), 'PORT')}`,
       express: `node ${NODE_FLAGS.join(' ')} bench/express-server.mjs PORT FILE   (FILE: one scrape of the exporter)`,
+      express_jit: 'node bench/express-server.mjs PORT FILE',
       bare: 'node bench/bare-server.mjs PORT FILE',
       wrk: `wrk -t1 -c{${CFG.connections.join(',')}} -d${CFG.seconds}s --latency --timeout 10s URL`,
     },
@@ -475,9 +486,9 @@ function report() {
     p(`families from a textfile written by the exporter's own \`--textfile.output\` mode (${s.seriesCount.node_exporter} series with its own`);
     p(`textfile/scrape series, ${s.sizes.node_exporter} bytes). Two servers answer the exporter's bytes from memory: a minimal express app`);
     p("(bench/express-server.mjs: the exporter's express settings and headers, one route, no collection or rendering) started with the node");
-    p('flags the product ships with, which is the most any express-routed server can do here with those flags; and a bare Node `http` server');
-    p('with default flags (the ceiling for Node).');
-    p(`Each pair runs the four servers one after the other, in alternating order, ${CFG.seconds} s each; ratios are per pair, then the median.`);
+    p("flags the product ships with (`express`: the most any express-routed server can do here with those flags) and with V8's defaults");
+    p('(`express_jit`: optimizing compiler on); and a bare Node `http` server with default flags (the ceiling for Node).');
+    p(`Each pair runs the five servers one after the other, in alternating order, ${CFG.seconds} s each; ratios are per pair, then the median.`);
     p("req/s counts successful (2xx) responses only. node_exporter gets `--web.max-requests=64`, the exporter's default limit (its own default of 40");
     p('answers part of a 64-connection run with fast 503s).');
     p();
@@ -487,23 +498,23 @@ function report() {
     for (const v of Object.values(s.commands)) p(v.replace(/\s+/g, ' ').trim());
     p('```');
     p();
-    const short = { exporter: 'exporter', node_exporter: 'ne', express: 'express', bare: 'bare' };
+    const short = { exporter: 'exporter', node_exporter: 'ne', express: 'express', express_jit: 'express_jit', bare: 'bare' };
     const lat = (r) => `${fmt(r.p50)} / ${fmt(r.p99)}`;
     for (const [c, v] of Object.entries(s.byConn)) {
       p(`### ${c} connections`);
       p();
       p(
-        `| pair | order | ${SCRAPE_SERVERS.map((k) => `${k} req/s`).join(' | ')} | ${SCRAPE_SERVERS.map((k) => `${k} p50 / p99 ms`).join(' | ')} | exporter/node_exporter | express/node_exporter | exporter/express | exporter/bare | p99 exporter/node_exporter | p99 express/node_exporter |`,
+        `| pair | order | ${SCRAPE_SERVERS.map((k) => `${k} req/s`).join(' | ')} | ${SCRAPE_SERVERS.map((k) => `${k} p50 / p99 ms`).join(' | ')} | exporter/node_exporter | express/node_exporter | express_jit/node_exporter | exporter/express | exporter/bare | p99 exporter/node_exporter | p99 express/node_exporter |`,
       );
-      p(`|${'---|'.repeat(2 + 2 * SCRAPE_SERVERS.length + 6)}`);
+      p(`|${'---|'.repeat(2 + 2 * SCRAPE_SERVERS.length + 7)}`);
       v.pairs.forEach((x, i) => {
         p(
-          `| ${i + 1} | ${x.order.map((o) => short[o]).join(', ')} | ${SCRAPE_SERVERS.map((k) => fmt(x[k].rps, 0)).join(' | ')} | ${SCRAPE_SERVERS.map((k) => lat(x[k])).join(' | ')} | ${fmt(x.vsNode)} | ${fmt(x.expressVsNode)} | ${fmt(x.vsExpress)} | ${fmt(x.vsBare)} | ${fmt(x.p99VsNode)} | ${fmt(x.expressP99VsNode)} |`,
+          `| ${i + 1} | ${x.order.map((o) => short[o]).join(', ')} | ${SCRAPE_SERVERS.map((k) => fmt(x[k].rps, 0)).join(' | ')} | ${SCRAPE_SERVERS.map((k) => lat(x[k])).join(' | ')} | ${fmt(x.vsNode)} | ${fmt(x.expressVsNode)} | ${fmt(x.expressJitVsNode)} | ${fmt(x.vsExpress)} | ${fmt(x.vsBare)} | ${fmt(x.p99VsNode)} | ${fmt(x.expressP99VsNode)} |`,
         );
       });
       const md = v.median;
       p(
-        `| **median** | | ${SCRAPE_SERVERS.map((k) => fmt(md[k].rps, 0)).join(' | ')} | ${SCRAPE_SERVERS.map((k) => lat(md[k])).join(' | ')} | **${fmt(md.vsNode)}** | **${fmt(md.expressVsNode)}** | **${fmt(md.vsExpress)}** | **${fmt(md.vsBare)}** | **${fmt(md.p99VsNode)}** | **${fmt(md.expressP99VsNode)}** |`,
+        `| **median** | | ${SCRAPE_SERVERS.map((k) => fmt(md[k].rps, 0)).join(' | ')} | ${SCRAPE_SERVERS.map((k) => lat(md[k])).join(' | ')} | **${fmt(md.vsNode)}** | **${fmt(md.expressVsNode)}** | **${fmt(md.expressJitVsNode)}** | **${fmt(md.vsExpress)}** | **${fmt(md.vsBare)}** | **${fmt(md.p99VsNode)}** | **${fmt(md.expressP99VsNode)}** |`,
       );
       const errs = v.pairs.flatMap((x) => SCRAPE_SERVERS.filter((k) => x[k].errors || x[k].socket).map((k) => `${k}: ${x[k].errors} non-2xx ${x[k].socket ?? ''}`));
       if (errs.length) p(`\nErrors: ${errs.join('; ')}`);
