@@ -63,9 +63,8 @@ function metricsHandler(exporter: Exporter, log: Logger): (req: Request, res: Re
   };
 }
 
-export function createApp(opts: AppOptions): express.Express {
-  const { exporter, log } = opts;
-  const info = readBuildInfo();
+/** An express app with the exporter's settings (the benchmark's minimal express app uses them too). */
+export function expressApp(): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
@@ -73,6 +72,13 @@ export function createApp(opts: AppOptions): express.Express {
   // Exactly the configured paths: Express matches "/METRICS" and "/metrics/" otherwise.
   app.set('case sensitive routing', true);
   app.set('strict routing', true);
+  return app;
+}
+
+export function createApp(opts: AppOptions): express.Express {
+  const { exporter, log } = opts;
+  const info = readBuildInfo();
+  const app = expressApp();
 
   const only = (methods: string[]) => (req: Request, res: Response, next: NextFunction) => {
     if (methods.includes(req.method)) return next();
