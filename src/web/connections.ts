@@ -3,9 +3,12 @@
 //
 // - The connection limit comes from the file descriptor limit, so that sockets can never take
 //   the descriptors that files and command pipes need.
-// - A connection that has not sent a complete request within `firstRequestMs` of connecting is
-//   closed (node's headersTimeout only starts with the first byte of a request, so a socket that
-//   sends nothing would otherwise stay until the socket timeout).
+// - A connection that has not sent a complete request within `firstRequestMs` of connecting, or
+//   within `nextRequestMs` of the end of its last response, is closed. node's headersTimeout only
+//   starts with the first byte of a request, so a socket that sends nothing would otherwise stay
+//   until the socket timeout; and node checks headersTimeout on a timer that wakes the process
+//   whether or not anyone is connected, while these timers exist only while connections do (the
+//   server can then run node's check rarely: see src/main.ts).
 // - When the limit is near, idle connections (no request in progress: fresh sockets that sent
 //   nothing yet, keep-alive sockets between requests, half-sent headers) are shed, longest idle
 //   first, so that an attacker holding idle sockets cannot lock out a client that sends a request.
@@ -51,13 +54,14 @@ export interface ConnectionGuardOptions {
   readonly limit: number;
   /** A connection must have sent a complete request this soon after connecting. */
   readonly firstRequestMs: number;
+  /** A kept-alive connection must have sent its next complete request this soon after a response (keep-alive timeout + headers timeout). */
+  readonly nextRequestMs: number;
 }
 
 interface Conn {
   /** Requests received on it and not yet answered. */
   active: number;
-  /** Has a complete request ever been received on it. */
-  used: boolean;
+  /** Closes the connection unless a complete request arrives first. */
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -79,12 +83,18 @@ export function guardConnections(server: Server, handler: RequestListener, opts:
     idle.set(sock, true);
   };
 
-  server.prependListener('connection', (sock: Socket) => {
-    const c: Conn = { active: 0, used: false, timer: undefined };
+  /** Close `sock` unless a complete request arrives within `ms`. */
+  const requestDue = (sock: Socket, c: Conn, ms: number) => {
+    clearTimeout(c.timer);
     c.timer = setTimeout(() => {
-      if (!c.used) sock.destroy();
-    }, opts.firstRequestMs);
+      if (c.active === 0) sock.destroy();
+    }, ms);
     c.timer.unref();
+  };
+
+  server.prependListener('connection', (sock: Socket) => {
+    const c: Conn = { active: 0, timer: undefined };
+    requestDue(sock, c, opts.firstRequestMs);
     conns.set(sock, c);
     setIdle(sock);
     sock.once('close', () => {
@@ -124,7 +134,10 @@ export function guardConnections(server: Server, handler: RequestListener, opts:
       }
       if (c && c.active <= 0) {
         c.active = 0;
-        if (!sock.destroyed) setIdle(raw);
+        if (!sock.destroyed) {
+          setIdle(raw);
+          requestDue(raw, c, opts.nextRequestMs);
+        }
       }
     });
     handler(req, res);
@@ -135,7 +148,7 @@ export function guardConnections(server: Server, handler: RequestListener, opts:
     const raw = rawOf(sock);
     const c = conns.get(raw);
     if (c) {
-      c.used = true;
+      clearTimeout(c.timer);
       idle.delete(raw);
     }
     const q = queues.get(sock);

@@ -152,6 +152,7 @@ export function createWebServer(handler: RequestListener, webConfig?: WebConfig 
   const guarded = guardConnections(server, listener, {
     limit: options.maxConnections ?? connectionLimitFor(openFilesLimit()),
     firstRequestMs: options.firstRequestTimeoutMs ?? headersTimeout,
+    nextRequestMs: httpOpts.keepAliveTimeout! + headersTimeout,
   });
   server.on('request', guarded);
   return server;

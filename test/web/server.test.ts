@@ -313,6 +313,28 @@ describe('slow and idle clients are cut off', () => {
     }
   });
 
+  // With node's own check of the headers timeout as rare as the exporter runs it (src/main.ts): the
+  // connection guard's timers alone must cut off slow headers, on a fresh or a kept-alive connection.
+  const noNodeCheck: WebServerOptions = { ...fast, connectionsCheckingIntervalMs: 2_147_483_647 };
+
+  it.each([
+    ['a fresh connection', ''],
+    ['a kept-alive connection, after a response', 'GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'],
+  ])("a %s connection that trickles its headers, without node's periodic check", async (_what, first) => {
+    const port = await start(undefined, noNodeCheck);
+    const s = await connect(port);
+    s.write(`${first}GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n`);
+    const trickle = setInterval(() => s.writable && s.write('X-Slow: 1\r\n'), 100);
+    try {
+      const end = await waitForClose(s, 5000);
+      // keep-alive (300 ms) + headers (600 ms) after the first response; the headers timeout alone on a fresh one.
+      expect(end.afterMs).toBeLessThan(2500);
+      expect((end.data.match(/HTTP\/1\.1 200/g) ?? []).length).toBe(first ? 1 : 0);
+    } finally {
+      clearInterval(trickle);
+    }
+  });
+
   it('a connection that sends nothing', async () => {
     const port = await start(undefined, fast);
     const end = await waitForClose(await connect(port), 4000);
