@@ -153,25 +153,22 @@ const f = config.for;
 const days = jobMetric('klp_patch_days_until_expiry');
 const expiryDate = hostValue('klp_patch_expiry_timestamp_seconds', 'humanizeTimestamp', 'unknown');
 
+/** KlpLivePatchExpiringSoon at one severity: support ends in fewer than `within` days, and not in fewer than `notWithin`. */
+function expiringSoon(severity: Severity, within: number, notWithin: number, advice: string): AlertRule {
+  return alert(
+    'KlpLivePatchExpiringSoon',
+    severity,
+    f.expiring,
+    withKernel(`${days} < ${within}\nand\n${days} >= ${notWithin}`),
+    `Live patch support for the running kernel ends within ${within} days.`,
+    `Live patch support for ${kernel} on {{ $labels.instance }} ends in {{ printf "%.1f" $value }} days (${expiryDate}). ` +
+      `Enabled live patch: ${enabledPatches}. ${advice}`,
+  );
+}
+
 export const alertRules: AlertRule[] = [
-  alert(
-    'KlpLivePatchExpiringSoon',
-    'warning',
-    f.expiring,
-    withKernel(`${days} < ${warnDays}\nand\n${days} >= ${critDays}`),
-    `Live patch support for the running kernel ends within ${warnDays} days.`,
-    `Live patch support for ${kernel} on {{ $labels.instance }} ends in {{ printf "%.1f" $value }} days (${expiryDate}). ` +
-      `Enabled live patch: ${enabledPatches}. Plan a reboot into a newer kernel.`,
-  ),
-  alert(
-    'KlpLivePatchExpiringSoon',
-    'critical',
-    f.expiring,
-    withKernel(`${days} < ${critDays}\nand\n${days} >= 0`),
-    `Live patch support for the running kernel ends within ${critDays} days.`,
-    `Live patch support for ${kernel} on {{ $labels.instance }} ends in {{ printf "%.1f" $value }} days (${expiryDate}). ` +
-      `Enabled live patch: ${enabledPatches}. Reboot into a newer kernel before then.`,
-  ),
+  expiringSoon('warning', warnDays, critDays, 'Plan a reboot into a newer kernel.'),
+  expiringSoon('critical', critDays, 0, 'Reboot into a newer kernel before then.'),
   alert(
     'KlpLivePatchExpired',
     'critical',
