@@ -33,7 +33,7 @@ export async function writeTextfile(exporter: Exporter, file: string): Promise<v
 async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: WebConfig | undefined, opts: ExporterOptions): Promise<void> {
   const exporter = await Exporter.create(config, log, opts);
 
-  const [{ createApp }, { createWebServer, LiveWebConfig, protectedHandler, connectionLimitFor, openFilesLimit }] = await Promise.all([import('./server/app.js'), import('./web/index.js')]);
+  const [{ createApp }, { createWebServer, LiveWebConfig, protectedHandler, connectionLimitFor, openFilesLimit, NODE_CHECK_RARELY_MS }] = await Promise.all([import('./server/app.js'), import('./web/index.js')]);
   const web = new LiveWebConfig(webConfig);
 
   /** Read the configuration and the web configuration again; both or neither take effect. */
@@ -70,18 +70,17 @@ async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: W
   // --web.config.file: TLS, client certificates, basic auth (all paths but /-/healthy) and headers; see src/web/.
   // The connection limit follows the open files limit (src/web/connections.ts).
   // connectionsCheckingIntervalMs: Node checks the headers and request timeouts on a timer that
-  // wakes the process whether or not anyone is connected (0.15 ms of CPU a wake-up here, more than
-  // node_exporter's whole 15 s interval over 10 s; docs/benchmarks.md). Every request must arrive
-  // complete within the headers timeout of connecting, or of the end of the previous response plus
-  // the keep-alive timeout, and bodies are refused: src/web/connections.ts enforces that with timers
-  // that exist only while connections do, so Node's check runs as rarely as a timer can (24.8 days).
+  // wakes the process whether or not anyone is connected (docs/benchmarks.md). Every request must
+  // arrive complete within the headers timeout of connecting, or of the end of the previous response
+  // plus the keep-alive timeout, and bodies are refused: src/web/connections.ts enforces that with
+  // timers that exist only while connections do, so Node's check runs as rarely as a timer can.
   // One server per --web.listen-address (the flag may be repeated, as with exporter-toolkit), all serving the same
   // app behind one auth layer (one bcrypt worker, login queue and cache), and sharing the connection limit.
   const addresses = config.web.listenAddresses.length;
   const serverOptions = {
     requestTimeoutMs: 60_000,
     headersTimeoutMs: 10_000,
-    connectionsCheckingIntervalMs: 2_147_483_647,
+    connectionsCheckingIntervalMs: NODE_CHECK_RARELY_MS,
     keepAliveTimeoutMs: 30_000,
     maxHeadersCount: 100,
     maxConnections: Math.max(1, Math.floor(connectionLimitFor(openFilesLimit()) / addresses)),

@@ -27,6 +27,11 @@ const RESERVED_FDS = 128;
 const MAX_CONNECTIONS = 16_384;
 /** Pipelined requests one connection may have waiting. */
 const MAX_PIPELINED = 64;
+/**
+ * The longest a Node timer waits (2^31 - 1 ms, 24.8 days): the interval for node's own check of its
+ * headers and request timeouts when this guard's per-connection deadlines enforce them instead.
+ */
+export const NODE_CHECK_RARELY_MS = 2 ** 31 - 1;
 
 /** The soft limit on open files of this process (RLIMIT_NOFILE), from /proc/self/limits. */
 export function openFilesLimit(limitsText?: string): number | undefined {

@@ -19,4 +19,4 @@ export { loadWebConfig, parseWebConfig, loadTlsMaterial, WebConfigError, MAX_BCR
 export { basicAuthMiddleware, securityHeadersMiddleware, parseBasicAuth, REALM, type BasicAuthOptions, type Middleware, type WebConfigSource } from './basic-auth.js';
 export { createWebServer, protectedHandler, tlsServerOptions, type WebServerOptions } from './server.js';
 export { LiveWebConfig } from './live-config.js';
-export { connectionLimitFor, openFilesLimit } from './connections.js';
+export { connectionLimitFor, openFilesLimit, NODE_CHECK_RARELY_MS } from './connections.js';

@@ -10,7 +10,7 @@ import tls from 'node:tls';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import bcrypt from 'bcryptjs';
-import { createWebServer, loadWebConfig, REALM, type WebConfig, type WebServerOptions } from '../../src/web/index.js';
+import { createWebServer, loadWebConfig, NODE_CHECK_RARELY_MS, REALM, type WebConfig, type WebServerOptions } from '../../src/web/index.js';
 import { makeCerts, type TestCerts } from './certs.js';
 
 interface Res {
@@ -315,7 +315,7 @@ describe('slow and idle clients are cut off', () => {
 
   // With node's own check of the headers timeout as rare as the exporter runs it (src/main.ts): the
   // connection guard's timers alone must cut off slow headers, on a fresh or a kept-alive connection.
-  const noNodeCheck: WebServerOptions = { ...fast, connectionsCheckingIntervalMs: 2_147_483_647 };
+  const noNodeCheck: WebServerOptions = { ...fast, connectionsCheckingIntervalMs: NODE_CHECK_RARELY_MS };
 
   it.each([
     ['a fresh connection', ''],
