@@ -34,11 +34,12 @@ export const config = {
   repositoryStaleDays: 7,
 
   /**
-   * Base of the runbook_url annotation, an absolute URL (Alertmanager receivers open it as is); the anchor is
-   * the alert name in lower case. The project's published docs/runbook.md; operators who host their own copy
-   * print the rules with `klp_exporter rules --runbook-url=...` (src/monitoring.ts) instead of editing this.
+   * Base of the runbook_url annotation, an absolute URL; the anchor is the alert name in lower case. The
+   * project publishes no runbook address: this is docs/runbook.md as the RPM installs it (the spec's
+   * %{_docdir}/%{name}/docs), which opens on a machine with the package. Operators who publish their own
+   * copy print the rules with `klp_exporter rules --runbook-url=https://...` (src/monitoring.ts).
    */
-  runbookUrlBase: 'https://github.com/klp-exporter/klp_exporter/blob/main/docs/runbook.md',
+  runbookUrlBase: 'file:///usr/share/doc/packages/prometheus-klp_exporter/docs/runbook.md',
 
   /** Fixed dashboard uids; links between the dashboards use them. */
   dashboards: {

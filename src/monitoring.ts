@@ -17,8 +17,8 @@ import { formatDuration, parseDuration } from './config/duration.js';
 export const SHIPPED_SELECTOR = 'job="klp"';
 /** Textfile mode's default: the series come with the job of the node_exporter scrape. */
 export const DEFAULT_TEXTFILE_SELECTOR = 'job="node"';
-/** Where the project publishes docs/runbook.md; the default base of every alert's runbook_url. */
-export const DEFAULT_RUNBOOK_URL = 'https://github.com/klp-exporter/klp_exporter/blob/main/docs/runbook.md';
+/** docs/runbook.md as the RPM installs it (dashboards/config.ts runbookUrlBase): the default base of every alert's runbook_url. */
+export const DEFAULT_RUNBOOK_URL = 'file:///usr/share/doc/packages/prometheus-klp_exporter/docs/runbook.md';
 /** The file the textfile service writes (packaging/systemd/prometheus-klp_exporter-textfile.service). */
 export const DEFAULT_TEXTFILE_NAME = 'klp.prom';
 /** The textfile timer's period (OnUnitActiveSec of prometheus-klp_exporter-textfile.timer). */
@@ -65,7 +65,7 @@ export function parseRunbookUrl(text: string): string {
   try {
     url = new URL(text);
   } catch {
-    throw new UsageError(`invalid --runbook-url ${JSON.stringify(text)}: expected an absolute http(s) URL, e.g. ${DEFAULT_RUNBOOK_URL}`);
+    throw new UsageError(`invalid --runbook-url ${JSON.stringify(text)}: expected an absolute http(s) URL, e.g. https://wiki.example.com/klp/runbook`);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UsageError(`invalid --runbook-url ${JSON.stringify(text)}: only http and https URLs open in a receiver`);
   if (url.hash) throw new UsageError(`invalid --runbook-url ${JSON.stringify(text)}: leave out the #anchor, each alert adds its own`);
@@ -181,7 +181,8 @@ const RULES_USAGE = `usage: klp_exporter rules [--selector=MATCHERS] [--runbook-
 Prints the alert and recording rules for Prometheus (rule_files), rewritten for your setup.
   --selector         label matchers of the series, default ${SHIPPED_SELECTOR}; in textfile mode the
                      job that scrapes node_exporter, default ${DEFAULT_TEXTFILE_SELECTOR}
-  --runbook-url      absolute URL of the runbook (docs/runbook.md), default ${DEFAULT_RUNBOOK_URL}
+  --runbook-url      absolute http(s) URL where you publish the runbook (docs/runbook.md); default
+                     the copy the package installs, ${DEFAULT_RUNBOOK_URL}
   --textfile         the series come through node_exporter's textfile collector: drops the rules
                      about klp_exporter's own scrape target, adds KlpTextfileStale (file older than
                      three timer periods) and KlpTextfileScrapeError

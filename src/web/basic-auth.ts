@@ -183,7 +183,7 @@ export function basicAuthMiddleware(config: WebConfigSource, options: BasicAuthO
   const logFailure = (client: string, user: string) => {
     failed.count++;
     if (!options.log || now() - failed.loggedAt < FAILED_LOG_INTERVAL_MS) return;
-    options.log.warn('failed login', { remote: client, user: JSON.stringify(user.slice(0, 64)), failures_since_last_line: failed.count });
+    options.log.warn('failed login', { remote: client, user: user.slice(0, 64), failures_since_last_line: failed.count });
     failed.count = 0;
     failed.loggedAt = now();
   };

@@ -18,9 +18,12 @@
  *   whole request, keep-alive idle, socket inactivity; header size/count limits; a connection limit from the
  *   file descriptor limit with idle connections shed first; one request at a time per connection (see
  *   connections.ts).
+ * - Plain HTTP to the TLS port gets `400 Client sent an HTTP request to an HTTPS server.`, as Go's
+ *   net/http (exporter-toolkit) answers, instead of a silently closed connection (answerPlainHttp).
  */
 import http, { type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import https from 'node:https';
+import type { Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import type { Logger } from '../log.js';
 import { basicAuthMiddleware, securityHeadersMiddleware, type BasicAuthOptions } from './basic-auth.js';
@@ -126,6 +129,7 @@ export function createWebServer(handler: RequestListener, webConfig?: WebConfig 
   if (initial?.tls) {
     const https_ = https.createServer({ ...httpOpts, ...tlsServerOptions(initial), handshakeTimeout: options.handshakeTimeoutMs ?? 10_000 });
     server = https_;
+    answerPlainHttp(https_);
     // Before node's TLS listener starts the handshake: pick up renewed certificate files and
     // reloaded TLS settings for this and later connections.
     let applied = live.tlsVersion;
@@ -156,4 +160,47 @@ export function createWebServer(handler: RequestListener, webConfig?: WebConfig 
   });
   server.on('request', guarded);
   return server;
+}
+
+/** What Go's net/http writes to a client that speaks plain HTTP to its TLS port, before closing. */
+export const PLAIN_HTTP_ANSWER = 'HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n';
+/** The first five bytes of a request that Go takes for plain HTTP (net/http, tls.RecordHeaderError). */
+const HTTP_STARTS = ['GET /', 'HEAD ', 'POST ', 'PUT /', 'OPTIO'];
+/** A TLS record starts with this content type (handshake). */
+const TLS_HANDSHAKE = 0x16;
+
+/**
+ * Look at the first bytes of every connection before node's TLS listener sees it: a TLS handshake
+ * (0x16) goes on to TLS with its bytes put back; what starts like an HTTP request gets
+ * PLAIN_HTTP_ANSWER and is closed; anything else is closed. At most five bytes are held; a client that
+ * stops sending first is closed by the connection guard's first-request deadline (connections.ts),
+ * whose 'connection' listener, like the others added after this, still sees the raw socket first.
+ */
+function answerPlainHttp(server: https.Server): void {
+  const tlsListeners = server.listeners('connection') as ((socket: Socket) => void)[];
+  server.removeAllListeners('connection');
+  server.on('connection', (socket: Socket) => {
+    let head = Buffer.alloc(0);
+    const onError = () => socket.destroy();
+    const onData = (chunk: Buffer) => {
+      head = Buffer.concat([head, chunk]);
+      if (head[0] === TLS_HANDSHAKE) {
+        socket.off('data', onData);
+        socket.off('error', onError);
+        socket.pause();
+        socket.unshift(head);
+        for (const l of tlsListeners) l.call(server, socket);
+        return;
+      }
+      const start = head.subarray(0, 5).toString('latin1');
+      if (!HTTP_STARTS.some((h) => h.startsWith(start))) return void socket.destroy();
+      if (head.length < 5) return;
+      // The rest of the request is read and dropped (closing with unread bytes would reset the connection
+      // before the client reads the answer); the guard's deadline ends a client that keeps sending.
+      socket.off('data', onData);
+      socket.end(PLAIN_HTTP_ANSWER);
+    };
+    socket.on('error', onError);
+    socket.on('data', onData);
+  });
 }

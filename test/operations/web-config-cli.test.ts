@@ -64,8 +64,9 @@ describe('serving with --web.config.file', () => {
     expect([healthy.status, healthy.body]).toEqual([200, 'Healthy\n']);
   });
 
-  it('plain HTTP on the same port fails', async () => {
-    await expect(fetch(base.replace('https:', 'http:') + '/-/healthy')).rejects.toThrow();
+  it('plain HTTP on the same port gets 400 "Client sent an HTTP request to an HTTPS server."', async () => {
+    const res = await fetch(base.replace('https:', 'http:') + '/-/healthy');
+    expect({ status: res.status, body: await res.text() }).toEqual({ status: 400, body: 'Client sent an HTTP request to an HTTPS server.\n' });
   });
 
   it('SIGHUP (config reload) leaves TLS and auth in place', async () => {

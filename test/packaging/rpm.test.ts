@@ -6,12 +6,13 @@
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MAIN, startProcess } from '../helpers/exporter-process.js';
 import { loadScenario, normalizeScrape, PROJECT, scenarioArgs } from '../helpers/fixture-host.js';
 import { freePort } from '../operations/process.js';
+import { promtoolPath } from '../helpers/promtool.js';
 
 const VERSION = (JSON.parse(readFileSync(path.join(PROJECT, 'package.json'), 'utf8')) as { version: string }).version;
 const env = { ...process.env, NODE_OPTIONS: '' };
@@ -39,7 +40,14 @@ const EXPECTED_FILES = [
   '/usr/share/klp_exporter/dashboards',
   '/usr/share/klp_exporter/dashboards/klp-fleet.json',
   '/usr/share/klp_exporter/dashboards/klp-host.json',
+  '/usr/share/klp_exporter/dashboards/provisioning',
+  '/usr/share/klp_exporter/dashboards/provisioning/dashboards',
+  '/usr/share/klp_exporter/dashboards/provisioning/dashboards/klp.yml',
+  '/usr/share/klp_exporter/dashboards/provisioning/datasources',
+  '/usr/share/klp_exporter/dashboards/provisioning/datasources/klp-prometheus.yml',
 ];
+/** Where SUSE puts the package's documentation (%{_docdir}/%{name}); the spec uses it on any build host. */
+const DOC = '/usr/share/doc/packages/prometheus-klp_exporter';
 
 const rpmq = (...args: string[]) => execFileSync('rpm', ['-qp', ...args, rpmFile], { encoding: 'utf8' });
 
@@ -72,6 +80,58 @@ describe('the RPM', () => {
     expect(docs).toEqual(expect.arrayContaining([expect.stringMatching(/\/LICENSE$/), expect.stringMatching(/\/README\.md$/), expect.stringMatching(/\/runbook\.md$/)]));
     expect(files.filter((f) => /fixture|\/test\/|golden/.test(f))).toEqual([]);
     expect(rpmq('--qf', '%{LICENSE} %{ARCH}')).toBe('Apache-2.0 noarch');
+  });
+
+  it("ships README.md's documentation as its links expect it: docs/ beside README.md, every relative link of every installed Markdown file resolves", () => {
+    const docs = rpmq('-l')
+      .trim()
+      .split('\n')
+      .filter((f) => f.startsWith(`${DOC}/`))
+      .map((f) => f.slice(DOC.length + 1));
+    const tracked = (dir: string) =>
+      readdirSync(path.join(PROJECT, dir))
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => (dir === '.' ? f : `${dir}/${f}`));
+    expect(docs).toEqual(expect.arrayContaining(['README.md', 'CHANGELOG.md', 'SECURITY.md', ...tracked('docs')]));
+    const broken: string[] = [];
+    for (const md of docs.filter((f) => f.endsWith('.md'))) {
+      const text = readFileSync(path.join(root, DOC, md), 'utf8');
+      for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        const target = m[1]!.split('#')[0]!;
+        if (target === '' || /^[a-z]+:/.test(target)) continue;
+        if (!existsSync(path.join(root, DOC, path.dirname(md), target))) broken.push(`${md} → ${m[1]}`);
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+
+  it('rpmlint: no error but the ones OBS settles (signature, packager)', () => {
+    const r = spawnSync('rpmlint', [rpmFile], { encoding: 'utf8', env });
+    if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') throw new Error('rpmlint not found: install the "rpmlint" package (scripts/install-test-deps.sh)');
+    const errors = [...`${r.stdout}`.matchAll(/^\S+: E: (\S+)(.*)$/gm)].map((m) => `${m[1]}${m[2]}`);
+    expect(errors.filter((e) => !/^(no-signature|no-packager-tag)\b/.test(e))).toEqual([]);
+    expect(rpmq('--changelog')).toMatch(new RegExp(`^\\* .* - ${VERSION.replaceAll('.', '\\.')}-`));
+  });
+
+  it('the Uyuni example passes promtool check config exactly as installed (its rule_files resolve beside it)', () => {
+    const example = path.join(root, DOC, 'examples/prometheus-uyuni.yml');
+    expect(readFileSync(example, 'utf8')).toBe(readFileSync(path.join(PROJECT, 'examples/prometheus-uyuni.yml'), 'utf8'));
+    const r = spawnSync(promtoolPath(), ['check', 'config', example], { encoding: 'utf8' });
+    expect({ status: r.status, out: r.stdout + r.stderr }).toEqual({ status: 0, out: expect.stringContaining('SUCCESS: 1 rule files found') });
+  });
+
+  it("every alert's runbook_url, shipped and printed by the installed program, is the installed runbook's section", () => {
+    const shipped = readFileSync(path.join(root, 'usr/share/klp_exporter/alerts/klp.rules.yml'), 'utf8');
+    const printed = spawnSync(process.execPath, [path.join(root, 'usr/bin/klp_exporter'), 'rules', '--textfile'], { encoding: 'utf8', env }).stdout;
+    for (const rules of [shipped, printed]) {
+      const urls = [...rules.matchAll(/^\s+- alert: (\w+)$[\s\S]*?runbook_url: (\S+)$/gm)].map((m) => [m[1]!, m[2]!] as const);
+      expect(urls.length).toBeGreaterThan(5);
+      for (const [alert, url] of urls) {
+        const u = new URL(url);
+        expect([alert, u.protocol, u.pathname, u.hash]).toEqual([alert, 'file:', `${DOC}/docs/runbook.md`, `#${alert.toLowerCase()}`]);
+        expect(readFileSync(path.join(root, u.pathname), 'utf8')).toMatch(new RegExp(`^## ${alert}$`, 'm'));
+      }
+    }
   });
 
   it('requires nodejs >= 20 and the node interpreter, recommends the live patch tools and lifecycle data', () => {

@@ -159,8 +159,23 @@ describe('basicAuthMiddleware', () => {
     t += 10_000;
     await request(app).get('/metrics').auth('a', 'guess-last').expect(401);
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/level=warn msg="failed login" remote=\S+ user="\\"a\\"" failures_since_last_line=1/);
+    expect(lines[0]).toMatch(/level=warn msg="failed login" remote=\S+ user=a failures_since_last_line=1\n$/);
     expect(lines[1]).toMatch(/failures_since_last_line=30/);
+  });
+
+  it('the user name of a failed login is quoted once, by the log format (logfmt and JSON), and cut to 64 characters', async () => {
+    for (const [format, user, expected] of [
+      ['logfmt', 'prometheus', 'user=prometheus '],
+      ['logfmt', 'a "b"\tc', 'user="a \\"b\\"\\tc" '],
+      ['json', 'prometheus', '"user":"prometheus",'],
+      ['json', 'x'.repeat(100), `"user":"${'x'.repeat(64)}",`],
+    ] as const) {
+      const lines: string[] = [];
+      const log = createLogger('info', format, (l) => void lines.push(l));
+      const app = appWith(config({ a: HASH_A }), { compare: async () => false, log });
+      await request(app).get('/metrics').auth(user, 'wrong').expect(401);
+      expect({ format, user, line: lines[0] }).toEqual({ format, user, line: expect.stringContaining(expected) });
+    }
   });
 });
 

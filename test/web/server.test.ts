@@ -9,6 +9,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { Duplex } from 'node:stream';
 import bcrypt from 'bcryptjs';
 import { createWebServer, loadWebConfig, NODE_CHECK_RARELY_MS, REALM, type WebConfig, type WebServerOptions } from '../../src/web/index.js';
 import { makeCerts, type TestCerts } from './certs.js';
@@ -191,8 +192,54 @@ describe('TLS + basic auth', () => {
     expect((await request(port, { tls: true, path: '/nonexistent' })).status).toBe(401);
   });
 
-  it('plain HTTP to the TLS port fails', async () => {
-    await expect(request(port, { tls: false, auth: `prometheus:${PASSWORD}` })).rejects.toThrow();
+  it('plain HTTP to the TLS port gets 400 "Client sent an HTTP request to an HTTPS server." and is closed, as from Go exporters', async () => {
+    const res = await request(port, { tls: false, auth: `prometheus:${PASSWORD}` });
+    expect(res).toMatchObject({ status: 400, body: 'Client sent an HTTP request to an HTTPS server.\n' });
+    for (const method of ['GET', 'HEAD', 'POST', 'PUT', 'OPTIONS']) {
+      const s = await connect(port);
+      s.write(`${method} /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+      const end = await waitForClose(s, 4000);
+      expect({ method, data: end.data }).toEqual({ method, data: 'HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n' });
+    }
+  });
+
+  it('the request line may arrive a byte at a time; other bytes that are not TLS are closed without an answer', async () => {
+    const s = await connect(port);
+    for (const b of 'GET /') {
+      s.write(b);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect((await waitForClose(s, 4000)).data).toMatch(/^HTTP\/1\.0 400 Bad Request\r\n/);
+    const junk = await connect(port);
+    junk.write('SSH-2.0-OpenSSH_9.6\r\n');
+    expect((await waitForClose(junk, 4000)).data).toBe('');
+  });
+
+  it('TLS still works after plain HTTP on the same port (a handshake split across packets included)', async () => {
+    // The ClientHello's first byte alone, the rest 50 ms later.
+    const raw = await connect(port);
+    let first = true;
+    const split = new Duplex({
+      write(chunk: Buffer, _enc, cb) {
+        if (!first) return void raw.write(chunk, cb);
+        first = false;
+        raw.write(chunk.subarray(0, 1));
+        setTimeout(() => raw.write(chunk.subarray(1), cb), 50);
+      },
+      read() {},
+      final(cb) {
+        raw.end(cb);
+      },
+    });
+    raw.on('data', (d: Buffer) => split.push(d));
+    raw.on('end', () => split.push(null));
+    const s = tls.connect({ socket: split, ca: readFileSync(certs.caCrt), servername: 'localhost' });
+    s.write(`GET /metrics HTTP/1.1\r\nHost: localhost\r\nAuthorization: Basic ${Buffer.from(`prometheus:${PASSWORD}`).toString('base64')}\r\nConnection: close\r\n\r\n`);
+    let answer = '';
+    s.setEncoding('utf8').on('data', (c: string) => (answer += c));
+    await new Promise<void>((resolve, reject) => s.once('end', resolve).once('error', reject));
+    expect(answer).toMatch(/^HTTP\/1\.1 200 [\s\S]*klp_livepatch_supported 1\n$/);
+    expect((await request(port, { tls: true, auth: `prometheus:${PASSWORD}` })).status).toBe(200);
   });
 });
 
@@ -354,6 +401,24 @@ describe('slow and idle clients are cut off', () => {
     const cfg = configFile('tls_slow.yml', 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n');
     const port = await start(cfg, fast);
     const end = await waitForClose(await connect(port), 4000);
+    expect(end.afterMs).toBeLessThan(3000);
+  });
+
+  it('a client on the TLS port that sends one byte of a request line and stops', async () => {
+    const cfg = configFile('tls_slow1.yml', 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n');
+    const port = await start(cfg, fast);
+    const s = await connect(port);
+    s.write('G');
+    const end = await waitForClose(s, 4000);
+    expect(end.afterMs).toBeLessThan(3000);
+  });
+
+  it('a client on the TLS port that sends one byte of a ClientHello and stops', async () => {
+    const cfg = configFile('tls_slow2.yml', 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n');
+    const port = await start(cfg, fast);
+    const s = await connect(port);
+    s.write(Buffer.from([0x16]));
+    const end = await waitForClose(s, 4000);
     expect(end.afterMs).toBeLessThan(3000);
   });
 
