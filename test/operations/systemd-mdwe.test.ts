@@ -5,7 +5,8 @@
 // (Linux 6.3+; test/helpers/mdwe-exec.py), which, like the unit's setting, holds for every
 // process the exporter starts. The same run without --lite-mode must die (V8's JIT needs W+X):
 // that shows the rule is in force. A kernel without PR_SET_MDWE fails these tests with a message
-// saying so: passing them there would claim a check that did not happen.
+// saying so: passing them there would claim a check that did not happen. The textfile run also
+// gets a network namespace of its own (unshare --net), as the textfile service has no network.
 //
 // Commands on the host: the real rpm on an empty database, and klp as a shell script replaying the
 // fixture's recordings (SUSE's klp is a shell script; the fixtures' fake tool is a node script with
@@ -34,9 +35,13 @@ let python: string;
 let base: string;
 let scenario: Scenario;
 
-/** Run the exporter (dist/main.js through the test launcher) under the rule, with these node flags. */
-function underMdwe(nodeFlags: readonly string[], args: readonly string[]) {
-  const child = spawn(python, [HELPER, process.execPath, ...nodeFlags, MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Run the exporter (dist/main.js through the test launcher) under the rule, with these node flags;
+ * `prefix`: a command that runs it (unshare).
+ */
+function underMdwe(nodeFlags: readonly string[], args: readonly string[], prefix: readonly string[] = []) {
+  const argv = [...prefix, python, HELPER, process.execPath, ...nodeFlags, MAIN, ...args];
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdout.resume();
@@ -114,10 +119,16 @@ describe('MemoryDenyWriteExecute=yes (prctl PR_SET_MDWE) with the units node fla
     }
   }, 60_000);
 
-  it('writes the textfile (the textfile service)', async () => {
+  it('writes the textfile without any network, as the textfile service (PrivateNetwork=yes, IPAddressDeny=any)', async () => {
+    // A network namespace of its own: a loopback that is down, no address, no route.
+    const unshare = [which('unshare', 'util-linux'), ...(process.getuid?.() === 0 ? [] : ['--map-root-user']), '--net', '--'];
+    const netns = spawnSync(unshare[0]!, [...unshare.slice(1), 'true'], { encoding: 'utf8', timeout: 10_000 });
+    if (netns.status !== 0) throw new Error(`cannot create a network namespace here (${netns.stderr.trim()}): the textfile run without network is not verified`);
+    const probe = spawnSync(unshare[0]!, [...unshare.slice(1), process.execPath, '-e', "require('net').connect(9, '127.0.0.1').on('error', (e) => console.log(e.code))"], { encoding: 'utf8', timeout: 10_000 });
+    expect(probe.stdout).toBe('ENETUNREACH\n');
     const out = path.join(base, 'klp.prom');
-    const p = underMdwe(UNIT_FLAGS, [...scenarioArgs(scenario), `--textfile.output=${out}`]);
-    expect(await p.exited).toEqual({ code: 0, signal: null });
+    const p = underMdwe(UNIT_FLAGS, [...scenarioArgs(scenario), `--textfile.output=${out}`], unshare);
+    expect([await p.exited, p.stderr()]).toEqual([{ code: 0, signal: null }, expect.stringContaining('msg="wrote textfile"')]);
     expect(sample(readFileSync(out, 'utf8'), 'klp_livepatch_state{state="patched"}')).toBe(1);
   }, 60_000);
 
