@@ -53,6 +53,21 @@ describe('live patch system boundary', () => {
     expect(crossing).toEqual([]);
   });
 
+  it('every dynamic import() names its module (a computed one would reach any module unseen)', () => {
+    const computed: string[] = [];
+    for (const f of files) {
+      const source = ts.createSourceFile(f, readFileSync(path.join(SRC, f), 'utf8'), ts.ScriptTarget.Latest, true);
+      const visit = (node: ts.Node) => {
+        if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && !ts.isStringLiteralLike(node.arguments[0] ?? node)) {
+          computed.push(`${f}:${source.getLineAndCharacterOfPosition(node.getStart()).line + 1}`);
+        }
+        ts.forEachChild(node, visit);
+      };
+      visit(source);
+    }
+    expect(computed).toEqual([]);
+  });
+
   it("the vendor's formats (klp output, lifecycle data) are read only inside a system folder", () => {
     const readers = files.filter((f) => importsOf(f).some((t) => /^parsers\/(klp|lifecycle)\.js$/.test(t)));
     expect(readers.filter((f) => !f.startsWith('systems/'))).toEqual([]);
