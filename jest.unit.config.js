@@ -1,6 +1,9 @@
-// `npm run test:unit`: the tests that need no external tool (promtool, Prometheus, rpm, openssl,
-// wrk …; only node, /bin/sh and ps, which every Linux has) and no build: parsers, configuration, collectors and the scraper on fixture hosts in this
-// process, the status, the expiry decision, the alert and dashboard sources. Well under a minute.
+// `npm run test:unit`: the tests that need no build and none of the monitoring or packaging tools
+// (promtool, Prometheus, rpm, rpmbuild, createrepo_c, systemd-analyze, wrk …): parsers,
+// configuration, collectors and the scraper on fixture hosts in this process, the status, the
+// expiry decision, the alert and dashboard sources. Well under a minute. They do run these
+// commands: node, sh, ps, coreutils (sleep, head, yes, mkfifo) and setsid, and openssl (test
+// certificates of the web config tests), zstd and xz (compressed repository metadata).
 // `npm test` runs everything.
 
 import base from './jest.config.js';

@@ -135,6 +135,13 @@ function machine() {
 
 /** The servers of section 1, in table order. */
 const SCRAPE_SERVERS = ['exporter', 'node_exporter', 'express', 'express_jit', 'bare'];
+/**
+ * Section 1's goals (issue 21), ratios against peers measured in the same run, at 10 connections: a
+ * per-host exporter is scraped a few times a minute, so it need only keep up with node_exporter and
+ * stay near the ceiling of any express-routed server; what it costs a host is section 0's goals. The
+ * 64-connection runs are measured, with no goal.
+ */
+const SCRAPE_GOALS = { connections: 10, vsNode: 1, vsExpress: 0.6, p99VsNode: 1.5 };
 
 async function scrapeBench(tmp) {
   log('bench: 1. scrape throughput and latency');
@@ -213,13 +220,19 @@ async function scrapeBench(tmp) {
       m[s] = { rps: median(pairs.map((p) => p[s].rps)), p50: median(pairs.map((p) => p[s].p50)), p99: median(pairs.map((p) => p[s].p99)) };
     }
     byConn[c] = { pairs, median: m };
-    target(
-      `throughput ≥ 5× node_exporter (c=${c})`,
-      m.vsNode >= 5,
-      `median ratio ${fmt(m.vsNode)}; the minimal express app: ${fmt(m.expressVsNode)}× node_exporter with the same node flags, ${fmt(m.expressJitVsNode)}× with V8's defaults`,
-    );
-    target(`throughput ≥ 0.6× the minimal express app (c=${c})`, m.vsExpress >= 0.6, `median ratio ${fmt(m.vsExpress)} (bare Node http: ${fmt(m.vsBare)})`);
-    target(`p99 ≤ node_exporter's (c=${c})`, m.p99VsNode <= 1, `median p99 ratio ${fmt(m.p99VsNode)} (${fmt(m.exporter.p99)} vs ${fmt(m.node_exporter.p99)} ms); the minimal express app: ${fmt(m.expressP99VsNode)}`);
+    if (c === SCRAPE_GOALS.connections) {
+      target(
+        `throughput ≥ ${SCRAPE_GOALS.vsNode}× node_exporter (c=${c})`,
+        m.vsNode >= SCRAPE_GOALS.vsNode,
+        `median ratio ${fmt(m.vsNode)}; the minimal express app: ${fmt(m.expressVsNode)}× node_exporter with the same node flags, ${fmt(m.expressJitVsNode)}× with V8's defaults`,
+      );
+      target(`throughput ≥ ${SCRAPE_GOALS.vsExpress}× the minimal express app (c=${c})`, m.vsExpress >= SCRAPE_GOALS.vsExpress, `median ratio ${fmt(m.vsExpress)} (bare Node http: ${fmt(m.vsBare)})`);
+      target(
+        `p99 ≤ ${SCRAPE_GOALS.p99VsNode}× node_exporter's (c=${c})`,
+        m.p99VsNode <= SCRAPE_GOALS.p99VsNode,
+        `median p99 ratio ${fmt(m.p99VsNode)} (${fmt(m.exporter.p99)} vs ${fmt(m.node_exporter.p99)} ms); the minimal express app: ${fmt(m.expressP99VsNode)}`,
+      );
+    }
   }
   const runs = await get(exp.metrics);
   await Promise.all([exp.proc.stop(), ne.stop(), expressRef.stop(), expressJitRef.stop(), bare.stop()]);

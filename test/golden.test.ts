@@ -3,7 +3,7 @@
 // the files; review the diff like code.
 
 import { describe, expect, it } from '@jest/globals';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ACCEPTED_LINT, checkMetrics } from './helpers/promtool.js';
 import { listScenarios, loadScenario, normalizeScrape, PROJECT, startInProcess } from './helpers/fixture-host.js';
@@ -17,6 +17,9 @@ describe('golden scrapes', () => {
   it('covers every fixture host with a golden file and no stale golden files', () => {
     expect(scenarios.length).toBeGreaterThanOrEqual(18);
     for (const s of scenarios) expect(existsSync(path.join(GOLDEN, `${s}.prom`)) || update).toBe(true);
+    // Every file in test/golden/ is the golden scrape of a fixture host (a renamed or removed one leaves none behind).
+    const stale = readdirSync(GOLDEN).filter((f) => !scenarios.includes(f.replace(/\.prom$/, '')) || !f.endsWith('.prom'));
+    expect(stale).toEqual([]);
   });
 
   it.each(scenarios)('%s', async (name) => {

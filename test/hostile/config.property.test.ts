@@ -1,9 +1,12 @@
 // Property-based tests of the configuration parsers: YAML config files and command lines built
 // from hostile text return settings or throw a ConfigError — nothing else, never slowly.
 
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { buildSync } from 'esbuild';
 import fc from 'fast-check';
 import { buildConfig, parseCommandLine, parseConfigFile } from '../../src/config/config.js';
 import { COMMAND_FLAGS, SETTINGS } from '../../src/config/settings.js';
@@ -113,10 +116,29 @@ describe('deeply nested config files', () => {
   // Before the depth check, this sequence in one process ended in a V8 fatal error
   // ("RegExpCompiler Allocation failed - process out of memory", exit 134): a reload with such a
   // file would have killed the exporter. Run in a child process, against the built code, so that
-  // a crash is a failed test and not a dead test runner.
+  // a crash is a failed test and not a dead test runner. The child runs today's sources, bundled
+  // here by esbuild (dist/ is what the last build left, and `npm run test:unit` builds nothing).
+  let dir: string;
+  let configModule: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'klp-config-'));
+    configModule = path.join(dir, 'config.mjs');
+    buildSync({
+      entryPoints: [path.join(PROJECT, 'src/config/config.ts')],
+      outfile: configModule,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      logLevel: 'error',
+      // yaml is CommonJS and requires Node's modules (as in scripts/bundle.mjs).
+      banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+    });
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
   it('are refused with a ConfigError, and the process survives', () => {
     const script = `
-      import { parseConfigFile } from ${JSON.stringify(path.join(PROJECT, 'dist/config/config.js'))};
+      import { parseConfigFile } from ${JSON.stringify(configModule)};
       const docs = [100, 1000, 2000, 5000].map((n) => '['.repeat(n) + ']'.repeat(n));
       docs.push(Array.from({ length: 340 }, (_, i) => ' '.repeat(i) + 'k' + i + ':').join('\\n'));
       docs.push('- '.repeat(3000) + 'x');

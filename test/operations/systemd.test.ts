@@ -68,21 +68,24 @@ describe('systemd units', () => {
       ['PrivateDevices', 'yes'],
       ['ProtectKernelTunables', 'yes'],
       ['CapabilityBoundingSet', ''],
+      // No JIT with --lite-mode: test/operations/systemd-mdwe.test.ts runs the exporter under the rule.
+      ['MemoryDenyWriteExecute', 'yes'],
     ]) {
       expect([k, d.get(k!)]).toEqual([k, [v]]);
     }
-    // ProcSubset=pid would hide /proc/sys/kernel/tainted; MemoryDenyWriteExecute breaks V8's JIT.
+    // ProcSubset=pid would hide /proc/sys/kernel/tainted.
     expect(d.has('ProcSubset')).toBe(false);
-    expect(d.has('MemoryDenyWriteExecute')).toBe(false);
+    expect(d.get('ExecStart')?.[0]).toContain(' --lite-mode ');
     expect(d.get('EnvironmentFile')?.[0]).toMatch(/^-\/etc\/sysconfig\/prometheus-klp_exporter/);
     expect(d.get('ExecStart')?.[0]).toMatch(/^\/usr\/bin\/node (--[\w-]+(=\S+)? )*\/usr\/lib\/klp_exporter\/klp_exporter\.mjs .*\$ARGS$/);
   });
 
-  it('the daemon restarts on failure; the textfile service writes only its directory', () => {
+  it('the daemon restarts on failure; the textfile service writes only its directory and has no network', () => {
     expect(directives('prometheus-klp_exporter.service').get('Restart')).toEqual(['on-failure']);
     const t = directives('prometheus-klp_exporter-textfile.service');
     expect(t.get('Type')).toEqual(['oneshot']);
     expect(t.get('ReadWritePaths')).toEqual(['/var/lib/node_exporter/textfile']);
+    expect([t.get('PrivateNetwork'), t.get('IPAddressDeny')]).toEqual([['yes'], ['any']]);
     expect(t.get('ExecStart')?.[0]).toContain('--textfile.output=/var/lib/node_exporter/textfile/klp.prom');
     expect(directives('prometheus-klp_exporter-textfile.timer').get('OnUnitActiveSec')).toEqual(['5min']);
   });

@@ -92,6 +92,16 @@ describe('bad web config files stop the start-up with a message', () => {
     expect(r.stderr).toContain(`klp_exporter: ${message(f)}`);
   });
 
+  it.each(cases)('%s: serving does not start, with the same message', async (_name, text, message) => {
+    const f = path.join(certs.dir, `bad-serving-${_name.replace(/ /g, '-')}.yml`);
+    writeFileSync(f, text);
+    const r = spawnSync(process.execPath, [MAIN, ...scenarioArgs(scenario), `--web.listen-address=127.0.0.1:${await freePort()}`, `--web.config.file=${f}`], { encoding: 'utf8', timeout: 10_000 });
+    // A server that started would still run at the timeout (status null), and would have logged "listening".
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`klp_exporter: ${message(f)}`);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+  });
+
   it('a missing web config file: serving does not start', async () => {
     const f = path.join(certs.dir, 'absent.yml');
     const r = run([...scenarioArgs(scenario), '--web.listen-address=127.0.0.1:0', `--web.config.file=${f}`]);

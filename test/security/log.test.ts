@@ -38,17 +38,31 @@ describe('streamSink', () => {
     expect(kept).toBeLessThan(100);
   });
 
-  it('a write error (EPIPE: the reader went away) stops logging and never throws', async () => {
+  // autoDestroy false: a stream that stays open after its error (as a pipe can), so the sink itself must stop.
+  it.each([true, false])('a write error (EPIPE: the reader went away) stops logging and never throws (autoDestroy %s)', async (autoDestroy) => {
+    let written = 0;
     const stream = new Writable({
+      autoDestroy,
       write(_chunk, _enc, cb) {
+        written++;
         cb(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
       },
     });
+    let calls = 0;
+    const write = stream.write.bind(stream);
+    stream.write = ((...args: Parameters<typeof write>) => {
+      calls++;
+      return write(...args);
+    }) as typeof stream.write;
     const log = createLogger('info', 'json', streamSink(stream, 'json'));
     log.error('first');
     await new Promise((r) => setImmediate(r));
+    expect([calls, written]).toEqual([1, 1]);
     expect(() => {
       for (let i = 0; i < 100; i++) log.error('after the reader left');
     }).not.toThrow();
+    await new Promise((r) => setImmediate(r));
+    // Stopped: not one more line handed to the stream.
+    expect([calls, written]).toEqual([1, 1]);
   });
 });
