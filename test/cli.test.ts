@@ -144,6 +144,8 @@ describe('one-shot modes', () => {
     [['--web.listen-address=10055'], 'invalid listen address "10055"'],
     [['--web.listen-address=:99999'], 'invalid listen address ":99999"'],
     [['--exec.timeout=1s', '--exec.timeout=2s'], 'flag --exec.timeout given more than once'],
+    [['--path.rootfs=/does/not/exist'], 'flag --path.rootfs: /does/not/exist does not exist\n'],
+    [['--path.procfs=/does/not/proc'], 'flag --path.procfs: /does/not/proc does not exist\n'],
     ['yaml', 'web.listen_address: invalid listen address "10055"'],
   ])('--config.check and the start both reject %j', (args, message) => {
     let argv = args as string[];
@@ -152,11 +154,11 @@ describe('one-shot modes', () => {
       writeFileSync(f, 'web:\n  listen_address: 10055\n');
       argv = ['--config.file', f];
     }
-    const check = run([...scenarioArgs(scenario), ...argv, '--config.check']);
+    const check = run([...scenarioArgs(scenario, argv), '--config.check']);
     expect(check.stdout).toBe('');
     expect(check.status).toBe(2);
     expect(check.stderr).toContain(message);
-    const start = run([...scenarioArgs(scenario), ...argv]);
+    const start = run(scenarioArgs(scenario, argv));
     expect(start.status).toBe(2);
     expect(start.stderr).toContain(message);
   });

@@ -2,10 +2,12 @@
 // the same settings. Flags override the file. Unknown keys and bad values are errors that name
 // the key and where it came from.
 
+import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import YAML, { isAlias, isMap, isNode, isScalar, LineCounter } from 'yaml';
-import { ConfigError } from '../errors.js';
+import { ConfigError, describeError } from '../errors.js';
+import { resolveHostPaths } from '../host/paths.js';
 import type { LogFormat, LogLevel } from '../log.js';
 import { parseDuration } from './duration.js';
 import { boundedValue, safeKey, yamlErrorText, yamlShapeProblem } from './yaml-shape.js';
@@ -219,18 +221,23 @@ function parseListenAddress(address: string): ListenAddress {
   return { address, host: host === '' ? undefined : host, port };
 }
 
+/** Where a setting's value came from, as messages name it: `flag --x`, `file:line: a.b`, or `default of --x`. */
+function settingOrigin(fileValues: Values, flagValues: Values, flag: string, file: string | undefined): string {
+  if (flagValues.has(flag)) return `flag --${flag}`;
+  if (fileValues.has(flag)) {
+    const line = LINES.get(fileValues)?.get(flag);
+    return `${file ?? 'config file'}${line === undefined ? '' : `:${line}`}: ${BY_FLAG.get(flag)!.yaml.join('.')}`;
+  }
+  return `default of --${flag}`;
+}
+
 /** Combine defaults, the config file and the flags into a checked Config. */
 export function buildConfig(fileValues: Values, flagValues: Values, file?: string): Config {
   const get = (flag: string): Value | ListenAddress[] | undefined => {
     const s = BY_FLAG.get(flag)!;
-    const fromFlag = flagValues.get(flag);
-    const fromFile = fileValues.get(flag);
-    const raw = fromFlag ?? fromFile ?? s.default;
+    const raw = flagValues.get(flag) ?? fileValues.get(flag) ?? s.default;
     if (raw === undefined) return undefined;
-    const line = LINES.get(fileValues)?.get(flag);
-    const inFile = `${file ?? 'config file'}${line === undefined ? '' : `:${line}`}`;
-    const where = fromFlag !== undefined ? `flag --${flag}` : fromFile !== undefined ? `${inFile}: ${s.yaml.join('.')}` : `default of --${flag}`;
-    return check(raw, s, where);
+    return check(raw, s, settingOrigin(fileValues, flagValues, flag, file));
   };
   const str = (f: string) => get(f) as string;
   const optStr = (f: string) => get(f) as string | undefined;
@@ -331,7 +338,33 @@ export async function loadConfig(cmd: CommandLine): Promise<Config> {
     }
     fileValues = parseConfigFile(text, cmd.configFile);
   }
-  return buildConfig(fileValues, cmd.settings, cmd.configFile);
+  const config = buildConfig(fileValues, cmd.settings, cmd.configFile);
+  checkHostPaths(config, (flag) => settingOrigin(fileValues, cmd.settings, flag, cmd.configFile));
+  return config;
+}
+
+/**
+ * The host root, sysfs and procfs must be directories that exist: with a root path that does not
+ * exist every collector would fail, or worse, `rpm --root` would report an empty database. Checked
+ * by loadConfig, so at start-up, by --config.check and on reload.
+ */
+export function checkHostPaths(config: Config, origin: (flag: string) => string): void {
+  const paths = resolveHostPaths(config.path);
+  for (const [flag, p, def] of [
+    ['path.rootfs', paths.rootfs, '/'],
+    ['path.sysfs', paths.sysfs, '/sys'],
+    ['path.procfs', paths.procfs, '/proc'],
+  ] as const) {
+    const joined = flag !== 'path.rootfs' && paths.rootfs !== '/' && p === path.join(paths.rootfs, def) ? ` (${def} under --path.rootfs)` : '';
+    let problem: string | undefined;
+    try {
+      if (!statSync(p).isDirectory()) problem = 'is not a directory';
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      problem = code === 'ENOENT' || code === 'ENOTDIR' ? 'does not exist' : `cannot be read: ${code === 'EACCES' ? 'permission denied' : describeError(err)}`;
+    }
+    if (problem) throw new ConfigError(`${origin(flag)}: ${p}${joined} ${problem}`);
+  }
 }
 
 /** The --help text, generated from the settings table. */

@@ -1,7 +1,8 @@
 // Configuration: flags, YAML files (good and bad, with exact messages), precedence, --help.
 
 import { describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { buildConfig, helpText, loadConfig, parseCommandLine, parseConfigFile } from '../../src/config/config.js';
 import { formatDuration, parseDuration } from '../../src/config/duration.js';
@@ -146,5 +147,31 @@ describe('flags', () => {
     const help = helpText();
     for (const f of ['--web.listen-address', '--[no-]collector.klp', '--collector.lifecycle.zypper-interval', '--exec.timeout', '--config.check']) expect(help).toContain(f);
     expect(help).not.toContain('testing.now');
+  });
+});
+
+describe('host paths', () => {
+  // With a root path that does not exist, `rpm --root` printed nothing and exited 0: "0 packages installed".
+  it('refuses a root, sysfs or procfs path that does not exist, naming the flag or the key', async () => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'klp-paths-'));
+    try {
+      const load = (...argv: string[]) => loadConfig(parseCommandLine(argv));
+      await expect(load('--path.rootfs=/does/not/exist')).rejects.toThrow(new ConfigError('flag --path.rootfs: /does/not/exist does not exist'));
+      await expect(load('--path.rootfs', tmp)).rejects.toThrow(new ConfigError(`default of --path.sysfs: ${tmp}/sys (/sys under --path.rootfs) does not exist`));
+      mkdirSync(path.join(tmp, 'sys'));
+      await expect(load('--path.rootfs', tmp)).rejects.toThrow(new ConfigError(`default of --path.procfs: ${tmp}/proc (/proc under --path.rootfs) does not exist`));
+      writeFileSync(path.join(tmp, 'proc'), '');
+      await expect(load('--path.rootfs', tmp)).rejects.toThrow(new ConfigError(`default of --path.procfs: ${tmp}/proc (/proc under --path.rootfs) is not a directory`));
+      rmSync(path.join(tmp, 'proc'));
+      mkdirSync(path.join(tmp, 'proc'));
+      expect((await load('--path.rootfs', tmp)).path.rootfs).toBe(tmp);
+      await expect(load('--path.rootfs', tmp, '--path.sysfs=/does/not/sys')).rejects.toThrow(new ConfigError('flag --path.sysfs: /does/not/sys does not exist'));
+      // In the config file (so also on reload, which reads it with loadConfig): the file, the line and the key.
+      const f = path.join(tmp, 'klp.yml');
+      writeFileSync(f, `log:\n  level: info\npath:\n  procfs: ${tmp}/nowhere\n`);
+      await expect(load('--config.file', f, '--path.rootfs', tmp)).rejects.toThrow(new ConfigError(`${f}:4: path.procfs: ${tmp}/nowhere does not exist`));
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });

@@ -61,6 +61,8 @@ export function rpmRootArgs(ctx: CollectorContext): string[] {
 
 export async function installedPackages(ctx: CollectorContext, flavor: string | undefined): Promise<PackagesData> {
   if (!ctx.commands.rpm) throw new ExporterError('rpm not found on PATH: cannot read installed packages');
+  // `rpm --root` with no database there prints nothing and exits 0: that is no answer, not "no packages".
+  if (findRpmDb(ctx) === undefined) throw new ExporterError(`no RPM database (looked for ${RPMDB_DIRS.map((d) => `/${d}`).join(' and ')})`);
   const kernelPackage = flavor && SAFE_FLAVOR.test(flavor) ? `kernel-${flavor}` : undefined;
   const args = [...rpmRootArgs(ctx), '-qa', '--qf', RPM_QUERY_FORMAT, ...LIVEPATCH_GLOBS, ...(kernelPackage ? [kernelPackage] : [])];
   const result = requireSuccess(await ctx.run('rpm', args));
