@@ -322,6 +322,13 @@ function check(raw: Value, s: Setting, where: string): Value | ListenAddress[] {
     case 'path':
       if (typeof raw !== 'string' || raw === '') throw new ConfigError(`${where}: expected a non-empty string`);
       if (raw.includes('\0')) throw new ConfigError(`${where}: contains a NUL byte`);
+      if (s.flag === 'exec.path') {
+        // Looked up once at start-up in these directories only: a relative one would depend on the working directory.
+        const relative = raw.split(':').find((d) => !d.startsWith('/'));
+        if (relative !== undefined) {
+          throw new ConfigError(`${where}: ${relative === '' ? 'an empty entry' : boundedValue(relative)} is not an absolute directory (every entry of the colon-separated list must start with "/")`);
+        }
+      }
       return raw;
   }
 }

@@ -5,7 +5,7 @@ import type { CollectorContext, Throttled, Upstream } from '../collectors/collec
 import { COLLECTORS, type CollectorName } from '../collectors/index.js';
 import type { Config } from '../config/config.js';
 import { describeError } from '../errors.js';
-import type { CommandPaths } from '../host/commands.js';
+import { commandNotFound, type CommandPaths } from '../host/commands.js';
 import { runCommand } from '../host/exec.js';
 import type { HostPaths } from '../host/paths.js';
 import type { Logger } from '../log.js';
@@ -105,7 +105,7 @@ export class Scraper {
       },
       run: (command, args) => {
         const file = commands[command];
-        if (!file) throw new Error(`${command} not found on PATH`);
+        if (!file) throw commandNotFound(command, config.exec.path);
         this.commandRuns.set(command, (this.commandRuns.get(command) ?? 0) + 1);
         return runCommand(file, args, command, {
           timeoutMs: config.exec.timeoutMs,

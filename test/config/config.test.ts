@@ -175,3 +175,19 @@ describe('host paths', () => {
     }
   });
 });
+
+describe('--exec.path', () => {
+  // --help says absolute; a relative entry was dropped without a word, and the log then said "not found on PATH".
+  it.each([
+    ['bin', 'flag --exec.path: "bin" is not an absolute directory (every entry of the colon-separated list must start with "/")'],
+    ['/usr/bin:sbin', 'flag --exec.path: "sbin" is not an absolute directory (every entry of the colon-separated list must start with "/")'],
+    ['/usr/bin::/bin', 'flag --exec.path: an empty entry is not an absolute directory (every entry of the colon-separated list must start with "/")'],
+  ])('refuses a relative or empty entry: %j', (value, message) => {
+    expect(() => buildConfig(new Map(), parseCommandLine([`--exec.path=${value}`]).settings)).toThrow(new ConfigError(message));
+  });
+
+  it('takes absolute directories, from a flag or the file', () => {
+    expect(buildConfig(new Map(), parseCommandLine(['--exec.path=/opt/bin:/usr/bin']).settings).exec.path).toBe('/opt/bin:/usr/bin');
+    expect(() => buildConfig(parseConfigFile('exec:\n  path: ./bin\n', 'x.yml'), new Map(), 'x.yml')).toThrow('x.yml:2: exec.path: "./bin" is not an absolute directory');
+  });
+});

@@ -86,6 +86,14 @@ describe('failure isolation', () => {
     expect(running.logs.join('')).toContain('collector=packages err="no RPM database (looked for /usr/lib/sysimage/rpm and /var/lib/rpm)"');
   });
 
+  it('a command not found says where it was looked for: --exec.path, never PATH', async () => {
+    const s = loadScenario('ubuntu-no-livepatch-support');
+    running = await startInProcess(s);
+    const text = await scrape(running);
+    expect(text).toContain('klp_scrape_collector_success{collector="packages"} 0');
+    expect(running.logs.join('')).toContain(`collector=packages err="rpm not found in --exec.path (${s.bin}): cannot read installed packages"`);
+  });
+
   it('a klp that fails keeps every other collector and logs the command and its stderr', async () => {
     const copy = copyScenario('sles15sp6-patched');
     base = copy.base;
