@@ -10,6 +10,7 @@ import { readBuildInfo } from './build-info.js';
 import { helpText, loadConfig, parseCommandLine, type CommandLine, type Config } from './config/config.js';
 import { describeError } from './errors.js';
 import { Exporter, type ExporterOptions } from './exporter.js';
+import { resolveHostPaths } from './host/paths.js';
 import { createLogger, type Logger } from './log.js';
 import { dashboardCommand, rulesCommand, SUBCOMMANDS_HELP, UsageError } from './monitoring.js';
 import type { WebConfig } from './web/index.js';
@@ -28,6 +29,15 @@ export async function writeTextfile(exporter: Exporter, file: string): Promise<v
     await fs.rm(tmp, { force: true });
     throw err;
   }
+}
+
+/**
+ * The host root, for the log line of the start: errors name host files as the host sees them
+ * (host/paths.ts shownPath), so the root path they are under is said once, there.
+ */
+function hostRoot(config: Config): { rootfs?: string } {
+  const { rootfs } = resolveHostPaths(config.path);
+  return rootfs === '/' ? {} : { rootfs };
 }
 
 async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: WebConfig | undefined, opts: ExporterOptions): Promise<void> {
@@ -105,7 +115,7 @@ async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: W
     exporter.close();
     throw err;
   }
-  log.info('listening', { address: config.web.listenAddresses.map((a) => a.address).join(','), telemetry_path: config.web.telemetryPath, ...exporter.commands });
+  log.info('listening', { address: config.web.listenAddresses.map((a) => a.address).join(','), telemetry_path: config.web.telemetryPath, ...hostRoot(config), ...exporter.commands });
   exporter.warmUp().catch(() => undefined);
 
   let stopping = false;
@@ -182,7 +192,7 @@ export async function main(argv: readonly string[], opts: ExporterOptions = {}):
     const exporter = await Exporter.create(config, log, opts);
     try {
       await writeTextfile(exporter, config.textfileOutput);
-      log.info('wrote textfile', { file: config.textfileOutput });
+      log.info('wrote textfile', { file: config.textfileOutput, ...hostRoot(config) });
       return 0;
     } catch (err) {
       log.error('cannot write textfile', { file: config.textfileOutput, err: describeError(err) });

@@ -49,7 +49,8 @@ describe('serving', () => {
 
   it('logs structured lines', () => {
     const first = exp.stderr().split('\n')[0]!;
-    expect(JSON.parse(first)).toMatchObject({ level: 'info', msg: 'listening' });
+    // Errors name host files as the host sees them: the root path they are under is said once, here.
+    expect(JSON.parse(first)).toMatchObject({ level: 'info', msg: 'listening', rootfs: scenario.root });
   });
 
   it('runs no command for a scrape of an unchanged host', async () => {
