@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readBuildInfo } from './build-info.js';
 import { helpText, loadConfig, parseCommandLine, type CommandLine, type Config } from './config/config.js';
-import { describeError } from './errors.js';
+import { describeError, ExporterError } from './errors.js';
 import { Exporter, type ExporterOptions } from './exporter.js';
 import { resolveHostPaths } from './host/paths.js';
 import { createLogger, type Logger } from './log.js';
@@ -27,7 +27,30 @@ export async function writeTextfile(exporter: Exporter, file: string): Promise<v
     await fs.rename(tmp, file);
   } catch (err) {
     await fs.rm(tmp, { force: true });
-    throw err;
+    throw textfileError(file, err);
+  }
+}
+
+/** Why the textfile could not be written, naming the output file or its directory (never the temporary file). */
+function textfileError(file: string, err: unknown): ExporterError {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  const dir = path.dirname(file);
+  switch (code) {
+    case 'ENOENT':
+    case 'ENOTDIR':
+      return new ExporterError(`${dir}: the directory of --textfile.output does not exist`);
+    case 'EACCES':
+    case 'EPERM':
+      return new ExporterError(`${dir}: permission denied: the exporter cannot create files in the directory of --textfile.output`);
+    case 'EROFS':
+      return new ExporterError(`${dir}: read-only file system: the directory of --textfile.output cannot be written`);
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return new ExporterError(`${dir}: no space left (or quota exceeded) for --textfile.output`);
+    case 'EISDIR':
+      return new ExporterError(`${file}: --textfile.output is a directory; give a file name in it (like ${path.join(file, 'klp.prom')})`);
+    default:
+      return new ExporterError(`${file}: cannot write --textfile.output: ${code ?? describeError(err)}`);
   }
 }
 
@@ -43,7 +66,10 @@ function hostRoot(config: Config): { rootfs?: string } {
 async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: WebConfig | undefined, opts: ExporterOptions): Promise<void> {
   const exporter = await Exporter.create(config, log, opts);
 
-  const [{ createApp }, { createWebServer, LiveWebConfig, protectedHandler, connectionLimitFor, openFilesLimit, NODE_CHECK_RARELY_MS }] = await Promise.all([import('./server/app.js'), import('./web/index.js')]);
+  const [{ createApp }, { createWebServer, LiveWebConfig, protectedHandler, connectionLimitFor, openFilesLimit, listenError, NODE_CHECK_RARELY_MS }] = await Promise.all([
+    import('./server/app.js'),
+    import('./web/index.js'),
+  ]);
   const web = new LiveWebConfig(webConfig);
 
   /** Read the configuration and the web configuration again; both or neither take effect. */
@@ -104,8 +130,8 @@ async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: W
       servers.map(
         (server, i) =>
           new Promise<void>((resolve, reject) => {
-            const { host, port } = config.web.listenAddresses[i]!;
-            server.once('error', reject);
+            const { address, host, port } = config.web.listenAddresses[i]!;
+            server.once('error', (err) => reject(listenError(address, err)));
             server.listen({ host, port }, resolve);
           }),
       ),

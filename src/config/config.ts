@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import YAML, { isAlias, isMap, isNode, isScalar, LineCounter } from 'yaml';
 import { ConfigError, describeError } from '../errors.js';
+import { fileErrorReason } from '../host/files.js';
 import { resolveHostPaths } from '../host/paths.js';
 import type { LogFormat, LogLevel } from '../log.js';
 import { parseDuration } from './duration.js';
@@ -112,17 +113,48 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       else settings.set(name, on);
       continue;
     }
-    if (negated) throw new ConfigError(`unknown flag --no-${name.slice(0, 64)}`);
+    if (negated && setting) throw new ConfigError(`unknown flag --no-${name}: --${name} takes a value; only true/false flags have a --no- form (klp_exporter --help lists the flags)`);
+    if (negated) throw unknownFlag(`no-${name}`);
     if (setting?.type.kind === 'listen-addresses') {
       settings.set(name, [...((settings.get(name) as readonly string[] | undefined) ?? []), takeValue()]);
       continue;
     }
-    if (name !== 'config.file' && !setting) throw new ConfigError(`unknown flag --${name.slice(0, 64)}`);
+    if (name !== 'config.file' && !setting) throw unknownFlag(name);
     once(name);
     if (name === 'config.file') configFile = takeValue();
     else settings.set(name, takeValue());
   }
   return { settings, configFile, check, help, version };
+}
+
+/** Every flag as it may be written: the settings, --no- for the true/false ones, and the command flags. */
+const ALL_FLAGS = [...SETTINGS.flatMap((s) => (s.type.kind === 'bool' ? [s.flag, `no-${s.flag}`] : [s.flag])), ...COMMAND_FLAGS.map((c) => c.flag)];
+
+/** An unknown flag: the closest known one when it looks like a typo of it, and where the flags are listed. */
+function unknownFlag(name: string): ConfigError {
+  const shown = name.slice(0, 64);
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  if (name.length <= 64) {
+    for (const flag of ALL_FLAGS) {
+      const d = editDistance(name, flag);
+      if (d < bestDistance) [best, bestDistance] = [flag, d];
+    }
+  }
+  // A typo: a few characters off, and less than a third of the name.
+  const typo = best !== undefined && bestDistance <= Math.min(3, Math.floor(name.length / 3));
+  return new ConfigError(`unknown flag --${shown}${typo ? `; did you mean --${best}?` : ''} (klp_exporter --help lists the flags)`);
+}
+
+/** Levenshtein distance (insertions, deletions, substitutions). */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row.push(Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    prev = row;
+  }
+  return prev[b.length]!;
 }
 
 /** The line each setting came from, for the values parseConfigFile returned (messages of buildConfig). */
@@ -137,7 +169,7 @@ export function parseConfigFile(text: string, file: string): Values {
   if (shapeProblem) throw new ConfigError(`${file}: ${shapeProblem}`);
   const lineCounter = new LineCounter();
   const doc = YAML.parseDocument(text, { uniqueKeys: true, lineCounter });
-  if (doc.errors.length > 0) throw new ConfigError(`${file}: ${yamlErrorText(doc.errors[0]!)}`);
+  if (doc.errors.length > 0) throw new ConfigError(`${file}: ${yamlErrorText(doc.errors[0]!, text)}`);
   const lineOf = (node: unknown): number | undefined => {
     const offset = isNode(node) ? node.range?.[0] : undefined;
     return offset === undefined ? undefined : lineCounter.linePos(offset).line;
@@ -179,6 +211,10 @@ export function parseConfigFile(text: string, file: string): Values {
       } else if (shorthand && typeof value === 'boolean') {
         values.set(shorthand.flag, value);
         if (line !== undefined) lines.set(shorthand.flag, line);
+      } else if (shorthand && !isMap(isAlias(child) ? child.resolve(doc) : child)) {
+        // collector.<name>: true, false, or a mapping of its enabled key and its own settings
+        const keys = SETTINGS.filter((s) => s.yaml.length === childPath.length + 1 && sameKey(s.yaml.slice(0, -1), childPath)).map((s) => s.yaml.at(-1)!);
+        throw new ConfigError(`${at(child ?? pair.key)}: ${childPath.map(safeKey).join('.')}: expected true or false, or a mapping with the key${keys.length === 1 ? '' : 's'} ${keys.join(', ')}`);
       } else if (SETTINGS.some((s) => s.yaml.length > childPath.length && sameKey(s.yaml.slice(0, childPath.length), childPath))) {
         walk(child, pair.key, childPath);
       } else {
@@ -341,7 +377,7 @@ export async function loadConfig(cmd: CommandLine): Promise<Config> {
     try {
       text = await readFile(cmd.configFile, 'utf8');
     } catch (err) {
-      throw new ConfigError(`${cmd.configFile}: cannot read config file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      throw new ConfigError(`${cmd.configFile}: cannot read the file of --config.file: ${fileErrorReason(err)}`);
     }
     fileValues = parseConfigFile(text, cmd.configFile);
   }

@@ -90,8 +90,12 @@ describe('flags', () => {
   });
 
   it.each([
-    [['--web.listen-adress=:1'], 'unknown flag --web.listen-adress'],
-    [['--no-web.listen-address'], 'unknown flag --no-web.listen-address'],
+    [['--web.listen-adress=:1'], 'unknown flag --web.listen-adress; did you mean --web.listen-address? (klp_exporter --help lists the flags)'],
+    [['--collector.lifecycle.zyper'], 'unknown flag --collector.lifecycle.zyper; did you mean --collector.lifecycle.zypper? (klp_exporter --help lists the flags)'],
+    [['--no-colector.klp'], 'unknown flag --no-colector.klp; did you mean --no-collector.klp? (klp_exporter --help lists the flags)'],
+    [['--config.chek'], 'unknown flag --config.chek; did you mean --config.check? (klp_exporter --help lists the flags)'],
+    [['--frobnicate'], 'unknown flag --frobnicate (klp_exporter --help lists the flags)'],
+    [['--no-web.listen-address'], 'unknown flag --no-web.listen-address: --web.listen-address takes a value; only true/false flags have a --no- form (klp_exporter --help lists the flags)'],
     [['--exec.timeout'], 'flag --exec.timeout needs a value'],
     [['--collector.klp=maybe'], 'flag --collector.klp: expected true or false, got "maybe"'],
     [['positional'], 'unexpected argument "positional"'],
@@ -140,7 +144,8 @@ describe('flags', () => {
   });
 
   it('fails to load a missing config file with a clear message', async () => {
-    await expect(loadConfig(parseCommandLine(['--config.file', file('nope.yml')]))).rejects.toThrow(`${file('nope.yml')}: cannot read config file: ENOENT`);
+    await expect(loadConfig(parseCommandLine(['--config.file', file('nope.yml')]))).rejects.toThrow(new ConfigError(`${file('nope.yml')}: cannot read the file of --config.file: no such file`));
+    await expect(loadConfig(parseCommandLine(['--config.file', dir]))).rejects.toThrow(new ConfigError(`${dir}: cannot read the file of --config.file: is a directory, not a file`));
   });
 
   it('generates help for every visible setting', () => {
@@ -189,5 +194,24 @@ describe('--exec.path', () => {
   it('takes absolute directories, from a flag or the file', () => {
     expect(buildConfig(new Map(), parseCommandLine(['--exec.path=/opt/bin:/usr/bin']).settings).exec.path).toBe('/opt/bin:/usr/bin');
     expect(() => buildConfig(parseConfigFile('exec:\n  path: ./bin\n', 'x.yml'), new Map(), 'x.yml')).toThrow('x.yml:2: exec.path: "./bin" is not an absolute directory');
+  });
+});
+
+describe('error wording', () => {
+  // The yaml library reports an unterminated quote or flow collection where it gave up (often the end of the file).
+  it.each([
+    ['log:\n  level: "debug\nexec:\n  timeout: 2s\n', 'x.yml: invalid YAML: Missing closing "quote at line 2, column 10'],
+    ["log:\n  level: 'debug\n\n\nexec: {}\n", "x.yml: invalid YAML: Missing closing 'quote at line 2, column 10"],
+    ['web:\n  listen_address: [":1", ":2"\nlog:\n  level: info\n', 'x.yml: invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ] at line 2, column 19'],
+    ['a:\n  - x\n y: 2\n', 'x.yml: invalid YAML: All mapping items must start at the same column at line 3, column 1'],
+  ])('a YAML error is reported where the offending token starts: %j', (text, message) => {
+    expect(() => parseConfigFile(text, 'x.yml')).toThrow(new ConfigError(message));
+  });
+
+  it.each([
+    ['collector:\n  packages: maybe\n', 'x.yml:2: collector.packages: expected true or false, or a mapping with the key enabled'],
+    ['collector:\n  lifecycle: 3\n', 'x.yml:2: collector.lifecycle: expected true or false, or a mapping with the keys enabled, zypper, zypper_interval, fallback_months'],
+  ])('a collector switch says what it takes: %j', (text, message) => {
+    expect(() => parseConfigFile(text, 'x.yml')).toThrow(new ConfigError(message));
   });
 });
