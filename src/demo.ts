@@ -5,7 +5,7 @@
 // every date in it (lifecycle data, package build and install times) forward by the time since
 // then, so that the demo host is as far from its live patch expiry today as the fixture was.
 //
-// usage: klp_exporter demo [scenario] [--demo.fixtures=DIR] [exporter flags...]   (default scenario: sles15sp6-patched)
+// usage: klp_exporter demo [<scenario>] [--demo.fixtures=<dir>] [<exporter flags>...]   (default scenario: sles15sp6-patched; --help: demoUsage)
 //
 // The fixture hosts are the source repository's test/fixtures; packages (the bundle, the RPM, the container)
 // do not ship them, so there the demo says where to get them instead of failing.
@@ -83,12 +83,62 @@ async function prepare(fixtures: string, scenario: string): Promise<string[]> {
   return ['--path.rootfs', path.join(host, 'root'), '--exec.path', path.join(host, 'bin'), ...(meta.args ?? [])];
 }
 
+/** Lines of at most `width` characters, broken after a ", " (a longer item stays whole). */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  return line === '' ? lines : [...lines, line];
+}
+
+/** `klp_exporter demo --help`: the demo's own arguments; the demo host's scenarios when there are any. */
+function demoUsage(fixtures: string | undefined): string {
+  let known: string[] = [];
+  try {
+    if (fixtures !== undefined) known = readdirSync(path.join(fixtures, 'hosts')).sort();
+  } catch {
+    // no demo hosts here: the usage says where they come from
+  }
+  return [
+    'usage: klp_exporter demo [<scenario>] [--demo.fixtures=<dir>] [<exporter flags>...]',
+    '',
+    'Serve the metrics of a simulated host: a fixture host of the klp_exporter source repository (a root tree and',
+    'recorded command outputs), copied to a temporary directory with its dates moved forward to today.',
+    '',
+    `  <scenario>              the demo host (default: ${DEFAULT_SCENARIO})${known.length > 0 ? ', one of:' : ''}`,
+    ...wrap(known.join(', '), 80).map((line) => `                            ${line}`),
+    "  --demo.fixtures=<dir>   the fixture directory, a checkout's test/fixtures (default: the checkout this program",
+    '                          was built in; packages do not ship the fixtures)',
+    '  <exporter flags>        any flag of `klp_exporter --help` (--web.listen-address, ...); given here, it replaces',
+    "                          the scenario's own (--path.rootfs, --exec.path and the scenario's flags)",
+    '',
+  ].join('\n');
+}
+
 /** Run the demo: serve a fixture host with its dates moved to today. Same exit codes as main(). */
 export async function runDemo(args: readonly string[]): Promise<number> {
   const argv = [...args];
   let fixtures = defaultFixtures();
-  const flag = argv.findIndex((a) => a.startsWith('--demo.fixtures='));
-  if (flag >= 0) fixtures = path.resolve(argv.splice(flag, 1)[0]!.slice('--demo.fixtures='.length));
+  const flag = argv.findIndex((a) => a === '--demo.fixtures' || a.startsWith('--demo.fixtures='));
+  if (flag >= 0) {
+    const [given, next] = argv.splice(flag, argv[flag] === '--demo.fixtures' ? 2 : 1);
+    const dir = given === '--demo.fixtures' ? next : given!.slice('--demo.fixtures='.length);
+    if (dir === undefined || dir === '') {
+      process.stderr.write('klp_exporter demo: flag --demo.fixtures needs a directory (klp_exporter demo --help)\n');
+      return 2;
+    }
+    fixtures = path.resolve(dir);
+  }
+  // --help of the demo prints the demo's help, and sets up nothing.
+  if (argv.some((a) => a === '-h' || a === '--help' || a === '--help=true')) {
+    process.stdout.write(demoUsage(fixtures));
+    return 0;
+  }
   const scenario = argv[0] !== undefined && !argv[0].startsWith('-') ? argv.shift()! : DEFAULT_SCENARIO;
   try {
     const exporterArgs = await prepare(checkFixtures(fixtures, scenario), scenario);

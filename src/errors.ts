@@ -1,6 +1,8 @@
 // Typed errors. Every failure the exporter reports carries the facts an operator needs
 // (which file, which command, which key) in its message.
 
+import { shownPath } from './host/paths.js';
+
 /** Base class of every error the exporter raises on purpose. */
 export class ExporterError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -18,12 +20,15 @@ export class ParseError extends ExporterError {
   }
 }
 
-/** A host file that could not be read (missing, permission denied, not a regular file, too large, too slow). */
+/**
+ * A host file that could not be read (missing, permission denied, not a regular file, too large, too slow).
+ * `path` is the path opened; the message names the file as the host sees it (host/paths.ts shownPath).
+ */
 export class FileReadError extends ExporterError {
   readonly path: string;
   readonly code: string | undefined;
   constructor(path: string, reason: string, code?: string) {
-    super(`${path}: ${reason}`);
+    super(`${shownPath(path)}: ${reason}`);
     this.path = path;
     this.code = code;
   }

@@ -8,8 +8,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readBuildInfo } from './build-info.js';
 import { helpText, loadConfig, parseCommandLine, type CommandLine, type Config } from './config/config.js';
-import { describeError } from './errors.js';
+import { describeError, ExporterError } from './errors.js';
 import { Exporter, type ExporterOptions } from './exporter.js';
+import { resolveHostPaths } from './host/paths.js';
 import { createLogger, type Logger } from './log.js';
 import { dashboardCommand, rulesCommand, SUBCOMMANDS_HELP, UsageError } from './monitoring.js';
 import type { WebConfig } from './web/index.js';
@@ -26,14 +27,49 @@ export async function writeTextfile(exporter: Exporter, file: string): Promise<v
     await fs.rename(tmp, file);
   } catch (err) {
     await fs.rm(tmp, { force: true });
-    throw err;
+    throw textfileError(file, err);
   }
+}
+
+/** Why the textfile could not be written, naming the output file or its directory (never the temporary file). */
+function textfileError(file: string, err: unknown): ExporterError {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  const dir = path.dirname(file);
+  switch (code) {
+    case 'ENOENT':
+    case 'ENOTDIR':
+      return new ExporterError(`${dir}: the directory of --textfile.output does not exist`);
+    case 'EACCES':
+    case 'EPERM':
+      return new ExporterError(`${dir}: permission denied: the exporter cannot create files in the directory of --textfile.output`);
+    case 'EROFS':
+      return new ExporterError(`${dir}: read-only file system: the directory of --textfile.output cannot be written`);
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return new ExporterError(`${dir}: no space left (or quota exceeded) for --textfile.output`);
+    case 'EISDIR':
+      return new ExporterError(`${file}: --textfile.output is a directory; give a file name in it (like ${path.join(file, 'klp.prom')})`);
+    default:
+      return new ExporterError(`${file}: cannot write --textfile.output: ${code ?? describeError(err)}`);
+  }
+}
+
+/**
+ * The host root, for the log line of the start: errors name host files as the host sees them
+ * (host/paths.ts shownPath), so the root path they are under is said once, there.
+ */
+function hostRoot(config: Config): { rootfs?: string } {
+  const { rootfs } = resolveHostPaths(config.path);
+  return rootfs === '/' ? {} : { rootfs };
 }
 
 async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: WebConfig | undefined, opts: ExporterOptions): Promise<void> {
   const exporter = await Exporter.create(config, log, opts);
 
-  const [{ createApp }, { createWebServer, LiveWebConfig, protectedHandler, connectionLimitFor, openFilesLimit, NODE_CHECK_RARELY_MS }] = await Promise.all([import('./server/app.js'), import('./web/index.js')]);
+  const [{ createApp }, { createWebServer, LiveWebConfig, protectedHandler, connectionLimitFor, openFilesLimit, listenError, NODE_CHECK_RARELY_MS }] = await Promise.all([
+    import('./server/app.js'),
+    import('./web/index.js'),
+  ]);
   const web = new LiveWebConfig(webConfig);
 
   /** Read the configuration and the web configuration again; both or neither take effect. */
@@ -94,8 +130,8 @@ async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: W
       servers.map(
         (server, i) =>
           new Promise<void>((resolve, reject) => {
-            const { host, port } = config.web.listenAddresses[i]!;
-            server.once('error', reject);
+            const { address, host, port } = config.web.listenAddresses[i]!;
+            server.once('error', (err) => reject(listenError(address, err)));
             server.listen({ host, port }, resolve);
           }),
       ),
@@ -105,7 +141,7 @@ async function serve(cmd: CommandLine, config: Config, log: Logger, webConfig: W
     exporter.close();
     throw err;
   }
-  log.info('listening', { address: config.web.listenAddresses.map((a) => a.address).join(','), telemetry_path: config.web.telemetryPath, ...exporter.commands });
+  log.info('listening', { address: config.web.listenAddresses.map((a) => a.address).join(','), telemetry_path: config.web.telemetryPath, ...hostRoot(config), ...exporter.commands });
   exporter.warmUp().catch(() => undefined);
 
   let stopping = false;
@@ -182,7 +218,7 @@ export async function main(argv: readonly string[], opts: ExporterOptions = {}):
     const exporter = await Exporter.create(config, log, opts);
     try {
       await writeTextfile(exporter, config.textfileOutput);
-      log.info('wrote textfile', { file: config.textfileOutput });
+      log.info('wrote textfile', { file: config.textfileOutput, ...hostRoot(config) });
       return 0;
     } catch (err) {
       log.error('cannot write textfile', { file: config.textfileOutput, err: describeError(err) });

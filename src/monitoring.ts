@@ -198,10 +198,11 @@ of \`klp_exporter rules\`.
 `;
 
 export const SUBCOMMANDS_HELP = `
-Subcommands (no server is started):
-  klp_exporter rules [...]             alert and recording rules for your job selector and runbook URL
-  klp_exporter dashboard fleet|host    Grafana dashboards
-  klp_exporter demo [scenario]         serve a simulated host (needs a source checkout)
+Subcommands:
+  klp_exporter rules [...]             print alert and recording rules for your job selector and runbook URL
+  klp_exporter dashboard fleet|host    print Grafana dashboards
+  klp_exporter demo [<scenario>] [--demo.fixtures=<dir>]
+                                       serve a simulated host (needs a source checkout's test/fixtures)
   klp_exporter <subcommand> --help     details
 `;
 

@@ -2,6 +2,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
+import net from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -49,7 +50,8 @@ describe('serving', () => {
 
   it('logs structured lines', () => {
     const first = exp.stderr().split('\n')[0]!;
-    expect(JSON.parse(first)).toMatchObject({ level: 'info', msg: 'listening' });
+    // Errors name host files as the host sees them: the root path they are under is said once, here.
+    expect(JSON.parse(first)).toMatchObject({ level: 'info', msg: 'listening', rootfs: scenario.root });
   });
 
   it('runs no command for a scrape of an unchanged host', async () => {
@@ -80,6 +82,22 @@ describe('listening on several addresses', () => {
   });
 });
 
+describe('a listen address in use', () => {
+  it('says which address and which flag, not EADDRINUSE', async () => {
+    const busy = net.createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as net.AddressInfo).port;
+    try {
+      const r = spawnSync(process.execPath, [MAIN, ...scenarioArgs(scenario), `--web.listen-address=127.0.0.1:${port}`], { encoding: 'utf8', timeout: 20_000 });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`msg="cannot start" err="cannot listen on 127.0.0.1:${port}: the address is already in use (by another program, or another klp_exporter); choose another with --web.listen-address"`);
+      expect(r.stderr).not.toContain('EADDRINUSE');
+    } finally {
+      busy.close();
+    }
+  });
+});
+
 describe('one-shot modes', () => {
   let tmp: string;
   beforeAll(() => {
@@ -99,7 +117,7 @@ describe('one-shot modes', () => {
   it('rejects a bad flag with exit code 2 and a message', () => {
     const r = run(['--web.listen-adress=:1']);
     expect(r.status).toBe(2);
-    expect(r.stderr).toBe('klp_exporter: unknown flag --web.listen-adress\n');
+    expect(r.stderr).toBe('klp_exporter: unknown flag --web.listen-adress; did you mean --web.listen-address? (klp_exporter --help lists the flags)\n');
   });
 
   it('--config.check validates and exits', () => {
@@ -129,7 +147,8 @@ describe('one-shot modes', () => {
     const out = path.join(tmp, 'missing-dir', 'klp.prom');
     const r = run([...scenarioArgs(scenario), '--textfile.output', out]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('cannot write textfile');
+    expect(r.stderr).toContain(`msg="cannot write textfile" file=${out} err="${path.dirname(out)}: the directory of --textfile.output does not exist"`);
+    expect(r.stderr).not.toContain('.tmp'); // the temporary file is the exporter's business, not the operator's
     expect(existsSync(out)).toBe(false);
   });
 
@@ -144,6 +163,8 @@ describe('one-shot modes', () => {
     [['--web.listen-address=10055'], 'invalid listen address "10055"'],
     [['--web.listen-address=:99999'], 'invalid listen address ":99999"'],
     [['--exec.timeout=1s', '--exec.timeout=2s'], 'flag --exec.timeout given more than once'],
+    [['--path.rootfs=/does/not/exist'], 'flag --path.rootfs: /does/not/exist does not exist\n'],
+    [['--path.procfs=/does/not/proc'], 'flag --path.procfs: /does/not/proc does not exist\n'],
     ['yaml', 'web.listen_address: invalid listen address "10055"'],
   ])('--config.check and the start both reject %j', (args, message) => {
     let argv = args as string[];
@@ -152,11 +173,11 @@ describe('one-shot modes', () => {
       writeFileSync(f, 'web:\n  listen_address: 10055\n');
       argv = ['--config.file', f];
     }
-    const check = run([...scenarioArgs(scenario), ...argv, '--config.check']);
+    const check = run([...scenarioArgs(scenario, argv), '--config.check']);
     expect(check.stdout).toBe('');
     expect(check.status).toBe(2);
     expect(check.stderr).toContain(message);
-    const start = run([...scenarioArgs(scenario), ...argv]);
+    const start = run(scenarioArgs(scenario, argv));
     expect(start.status).toBe(2);
     expect(start.stderr).toContain(message);
   });

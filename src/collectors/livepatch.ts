@@ -39,7 +39,7 @@ function collectLivepatch(ctx: CollectorContext): LivepatchData {
   if (listing === undefined) {
     // Tell "no livepatch support" apart from "sysfs is not where we were told".
     if (listSubdirectories(sysPath(ctx.paths, 'kernel')) === undefined) {
-      throw new FileReadError(hostView(ctx.paths, sysPath(ctx.paths, 'kernel')), 'no such directory: is sysfs mounted at --path.sysfs?', 'ENOENT');
+      throw new FileReadError(sysPath(ctx.paths, 'kernel'), 'no such directory: is sysfs mounted at --path.sysfs?', 'ENOENT');
     }
     return { supported: false, patches: [] };
   }

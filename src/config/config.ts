@@ -2,10 +2,13 @@
 // the same settings. Flags override the file. Unknown keys and bad values are errors that name
 // the key and where it came from.
 
+import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import YAML, { isAlias, isMap, isNode, isScalar, LineCounter } from 'yaml';
-import { ConfigError } from '../errors.js';
+import { ConfigError, describeError } from '../errors.js';
+import { fileErrorReason } from '../host/files.js';
+import { resolveHostPaths } from '../host/paths.js';
 import type { LogFormat, LogLevel } from '../log.js';
 import { parseDuration } from './duration.js';
 import { boundedValue, safeKey, yamlErrorText, yamlShapeProblem } from './yaml-shape.js';
@@ -110,17 +113,48 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       else settings.set(name, on);
       continue;
     }
-    if (negated) throw new ConfigError(`unknown flag --no-${name.slice(0, 64)}`);
+    if (negated && setting) throw new ConfigError(`unknown flag --no-${name}: --${name} takes a value; only true/false flags have a --no- form (klp_exporter --help lists the flags)`);
+    if (negated) throw unknownFlag(`no-${name}`);
     if (setting?.type.kind === 'listen-addresses') {
       settings.set(name, [...((settings.get(name) as readonly string[] | undefined) ?? []), takeValue()]);
       continue;
     }
-    if (name !== 'config.file' && !setting) throw new ConfigError(`unknown flag --${name.slice(0, 64)}`);
+    if (name !== 'config.file' && !setting) throw unknownFlag(name);
     once(name);
     if (name === 'config.file') configFile = takeValue();
     else settings.set(name, takeValue());
   }
   return { settings, configFile, check, help, version };
+}
+
+/** Every flag as it may be written: the settings, --no- for the true/false ones, and the command flags. */
+const ALL_FLAGS = [...SETTINGS.flatMap((s) => (s.type.kind === 'bool' ? [s.flag, `no-${s.flag}`] : [s.flag])), ...COMMAND_FLAGS.map((c) => c.flag)];
+
+/** An unknown flag: the closest known one when it looks like a typo of it, and where the flags are listed. */
+function unknownFlag(name: string): ConfigError {
+  const shown = name.slice(0, 64);
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  if (name.length <= 64) {
+    for (const flag of ALL_FLAGS) {
+      const d = editDistance(name, flag);
+      if (d < bestDistance) [best, bestDistance] = [flag, d];
+    }
+  }
+  // A typo: a few characters off, and less than a third of the name.
+  const typo = best !== undefined && bestDistance <= Math.min(3, Math.floor(name.length / 3));
+  return new ConfigError(`unknown flag --${shown}${typo ? `; did you mean --${best}?` : ''} (klp_exporter --help lists the flags)`);
+}
+
+/** Levenshtein distance (insertions, deletions, substitutions). */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row.push(Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    prev = row;
+  }
+  return prev[b.length]!;
 }
 
 /** The line each setting came from, for the values parseConfigFile returned (messages of buildConfig). */
@@ -135,7 +169,7 @@ export function parseConfigFile(text: string, file: string): Values {
   if (shapeProblem) throw new ConfigError(`${file}: ${shapeProblem}`);
   const lineCounter = new LineCounter();
   const doc = YAML.parseDocument(text, { uniqueKeys: true, lineCounter });
-  if (doc.errors.length > 0) throw new ConfigError(`${file}: ${yamlErrorText(doc.errors[0]!)}`);
+  if (doc.errors.length > 0) throw new ConfigError(`${file}: ${yamlErrorText(doc.errors[0]!, text)}`);
   const lineOf = (node: unknown): number | undefined => {
     const offset = isNode(node) ? node.range?.[0] : undefined;
     return offset === undefined ? undefined : lineCounter.linePos(offset).line;
@@ -177,6 +211,10 @@ export function parseConfigFile(text: string, file: string): Values {
       } else if (shorthand && typeof value === 'boolean') {
         values.set(shorthand.flag, value);
         if (line !== undefined) lines.set(shorthand.flag, line);
+      } else if (shorthand && !isMap(isAlias(child) ? child.resolve(doc) : child)) {
+        // collector.<name>: true, false, or a mapping of its enabled key and its own settings
+        const keys = SETTINGS.filter((s) => s.yaml.length === childPath.length + 1 && sameKey(s.yaml.slice(0, -1), childPath)).map((s) => s.yaml.at(-1)!);
+        throw new ConfigError(`${at(child ?? pair.key)}: ${childPath.map(safeKey).join('.')}: expected true or false, or a mapping with the key${keys.length === 1 ? '' : 's'} ${keys.join(', ')}`);
       } else if (SETTINGS.some((s) => s.yaml.length > childPath.length && sameKey(s.yaml.slice(0, childPath.length), childPath))) {
         walk(child, pair.key, childPath);
       } else {
@@ -219,18 +257,23 @@ function parseListenAddress(address: string): ListenAddress {
   return { address, host: host === '' ? undefined : host, port };
 }
 
+/** Where a setting's value came from, as messages name it: `flag --x`, `file:line: a.b`, or `default of --x`. */
+function settingOrigin(fileValues: Values, flagValues: Values, flag: string, file: string | undefined): string {
+  if (flagValues.has(flag)) return `flag --${flag}`;
+  if (fileValues.has(flag)) {
+    const line = LINES.get(fileValues)?.get(flag);
+    return `${file ?? 'config file'}${line === undefined ? '' : `:${line}`}: ${BY_FLAG.get(flag)!.yaml.join('.')}`;
+  }
+  return `default of --${flag}`;
+}
+
 /** Combine defaults, the config file and the flags into a checked Config. */
 export function buildConfig(fileValues: Values, flagValues: Values, file?: string): Config {
   const get = (flag: string): Value | ListenAddress[] | undefined => {
     const s = BY_FLAG.get(flag)!;
-    const fromFlag = flagValues.get(flag);
-    const fromFile = fileValues.get(flag);
-    const raw = fromFlag ?? fromFile ?? s.default;
+    const raw = flagValues.get(flag) ?? fileValues.get(flag) ?? s.default;
     if (raw === undefined) return undefined;
-    const line = LINES.get(fileValues)?.get(flag);
-    const inFile = `${file ?? 'config file'}${line === undefined ? '' : `:${line}`}`;
-    const where = fromFlag !== undefined ? `flag --${flag}` : fromFile !== undefined ? `${inFile}: ${s.yaml.join('.')}` : `default of --${flag}`;
-    return check(raw, s, where);
+    return check(raw, s, settingOrigin(fileValues, flagValues, flag, file));
   };
   const str = (f: string) => get(f) as string;
   const optStr = (f: string) => get(f) as string | undefined;
@@ -315,6 +358,13 @@ function check(raw: Value, s: Setting, where: string): Value | ListenAddress[] {
     case 'path':
       if (typeof raw !== 'string' || raw === '') throw new ConfigError(`${where}: expected a non-empty string`);
       if (raw.includes('\0')) throw new ConfigError(`${where}: contains a NUL byte`);
+      if (s.flag === 'exec.path') {
+        // Looked up once at start-up in these directories only: a relative one would depend on the working directory.
+        const relative = raw.split(':').find((d) => !d.startsWith('/'));
+        if (relative !== undefined) {
+          throw new ConfigError(`${where}: ${relative === '' ? 'an empty entry' : boundedValue(relative)} is not an absolute directory (every entry of the colon-separated list must start with "/")`);
+        }
+      }
       return raw;
   }
 }
@@ -327,11 +377,37 @@ export async function loadConfig(cmd: CommandLine): Promise<Config> {
     try {
       text = await readFile(cmd.configFile, 'utf8');
     } catch (err) {
-      throw new ConfigError(`${cmd.configFile}: cannot read config file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      throw new ConfigError(`${cmd.configFile}: cannot read the file of --config.file: ${fileErrorReason(err)}`);
     }
     fileValues = parseConfigFile(text, cmd.configFile);
   }
-  return buildConfig(fileValues, cmd.settings, cmd.configFile);
+  const config = buildConfig(fileValues, cmd.settings, cmd.configFile);
+  checkHostPaths(config, (flag) => settingOrigin(fileValues, cmd.settings, flag, cmd.configFile));
+  return config;
+}
+
+/**
+ * The host root, sysfs and procfs must be directories that exist: with a root path that does not
+ * exist every collector would fail, or worse, `rpm --root` would report an empty database. Checked
+ * by loadConfig, so at start-up, by --config.check and on reload.
+ */
+export function checkHostPaths(config: Config, origin: (flag: string) => string): void {
+  const paths = resolveHostPaths(config.path);
+  for (const [flag, p, def] of [
+    ['path.rootfs', paths.rootfs, '/'],
+    ['path.sysfs', paths.sysfs, '/sys'],
+    ['path.procfs', paths.procfs, '/proc'],
+  ] as const) {
+    const joined = flag !== 'path.rootfs' && paths.rootfs !== '/' && p === path.join(paths.rootfs, def) ? ` (${def} under --path.rootfs)` : '';
+    let problem: string | undefined;
+    try {
+      if (!statSync(p).isDirectory()) problem = 'is not a directory';
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      problem = code === 'ENOENT' || code === 'ENOTDIR' ? 'does not exist' : `cannot be read: ${code === 'EACCES' ? 'permission denied' : describeError(err)}`;
+    }
+    if (problem) throw new ConfigError(`${origin(flag)}: ${p}${joined} ${problem}`);
+  }
 }
 
 /** The --help text, generated from the settings table. */

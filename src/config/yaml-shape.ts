@@ -1,6 +1,8 @@
 // Bounds on a YAML file's shape, checked before the YAML parser sees it. Shared by the exporter
 // config and the web config.
 
+import { CST, LineCounter, Parser } from 'yaml';
+
 /** Bounds on a config file's shape. */
 export const CONFIG_LIMITS = { bytes: 64 * 1024, flowDepth: 64, indent: 256 } as const;
 
@@ -61,11 +63,33 @@ export function safeKey(key: string): string {
 
 /**
  * The yaml library's error, without the text it quotes: the first line of its message up to
- * " at line", without anything after a ": " (an alias or tag name from the file), then the position.
+ * " at line", without anything after a ": " (an alias or tag name from the file), then the position:
+ * where the offending token starts (see offendingTokenStart), given the text; else the library's.
  */
-export function yamlErrorText(err: { message: string; linePos?: [{ line: number; col: number }, ...unknown[]] }): string {
+export function yamlErrorText(err: { message: string; pos?: [number, number]; linePos?: [{ line: number; col: number }, ...unknown[]] }, text?: string): string {
   const first = err.message.split('\n')[0]!;
   const problem = first.split(' at line ')[0]!.split(': ')[0]!.replace(/:$/, '').slice(0, 120);
-  const pos = err.linePos?.[0];
+  const pos = (text !== undefined && err.pos !== undefined ? offendingTokenStart(text, err.pos[0]) : undefined) ?? err.linePos?.[0];
   return `invalid YAML: ${problem}${pos ? ` at line ${pos.line}, column ${pos.col}` : ''}`;
+}
+
+/**
+ * The library reports a quoted scalar or a flow collection left open where it gave up: at the end
+ * of the file, or wherever the next thing did not fit. The operator needs where it was opened:
+ * the start of the innermost quoted scalar that reaches the error, or of the innermost unclosed
+ * flow collection ("[" or "{") before it. Undefined when the error is in neither.
+ */
+function offendingTokenStart(text: string, at: number): { line: number; col: number } | undefined {
+  const lines = new LineCounter();
+  let start: number | undefined;
+  for (const token of new Parser(lines.addNewLine).parse(text)) {
+    if (token.type !== 'document') continue;
+    CST.visit(token, ({ value }) => {
+      if (value === undefined || value.offset > at || (start !== undefined && value.offset <= start)) return;
+      const quoted = (value.type === 'double-quoted-scalar' || value.type === 'single-quoted-scalar') && at <= value.offset + value.source.length;
+      const unclosed = value.type === 'flow-collection' && !value.end.some((t) => t.source === ']' || t.source === '}');
+      if (quoted || unclosed) start = value.offset;
+    });
+  }
+  return start === undefined ? undefined : lines.linePos(start);
 }

@@ -5,6 +5,7 @@
 
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
+import { ExporterError } from '../errors.js';
 
 /**
  * Why `file` (found on the exec path) is not safe to run, or undefined. Unsafe: the file (after
@@ -58,4 +59,9 @@ export async function resolveCommands(searchPath: string, names: readonly string
     }
   }
   return found;
+}
+
+/** The error for a command that was not found at start-up: where it was looked for (--exec.path; the exporter's PATH is never searched). */
+export function commandNotFound(command: string, searchPath: string, consequence?: string): ExporterError {
+  return new ExporterError(`${command} not found in --exec.path (${searchPath})${consequence ? `: ${consequence}` : ''}`);
 }

@@ -26,11 +26,15 @@ const REASONS: Record<string, string> = {
   ELOOP: 'too many levels of symbolic links',
 };
 
+/** The reason of a failed file system call in words ("no such file"), not the code ("ENOENT"). */
+export function fileErrorReason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return (code && REASONS[code]) ?? (err instanceof Error ? err.message : String(err));
+}
+
 /** A FileReadError naming the path and the reason of a failed file system call. */
 export function fileError(path: string, err: unknown): FileReadError {
-  const code = (err as NodeJS.ErrnoException)?.code;
-  const reason = (code && REASONS[code]) ?? (err instanceof Error ? err.message : String(err));
-  return new FileReadError(path, reason, code);
+  return new FileReadError(path, fileErrorReason(err), (err as NodeJS.ErrnoException)?.code);
 }
 
 /** Directories and other non-regular files (FIFOs, devices) are an error naming what they are. */

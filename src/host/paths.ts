@@ -1,6 +1,7 @@
 // Host paths. Every file the exporter reads goes through one of these helpers, so that the
 // exporter can read a host mounted under a root path (a container) or a fixture tree (tests).
 
+import { AsyncLocalStorage } from 'node:async_hooks';
 import path from 'node:path';
 
 export interface HostPaths {
@@ -38,9 +39,30 @@ export function procPath(paths: HostPaths, ...parts: string[]): string {
   return path.join(paths.procfs, ...parts);
 }
 
-/** The host path as the host sees it (root prefix removed), for logs and labels. */
+/**
+ * The host path as the host sees it (root prefix removed), for logs and labels. A path outside the
+ * root (a --path.sysfs given elsewhere) stays as it is.
+ */
 export function hostView(paths: HostPaths, p: string): string {
-  if (paths.rootfs === '/' || !p.startsWith(paths.rootfs)) return p;
-  const rest = p.slice(paths.rootfs.length);
-  return rest.startsWith('/') ? rest : `/${rest}`;
+  if (paths.rootfs === '/') return p;
+  if (p === paths.rootfs) return '/';
+  return p.startsWith(`${paths.rootfs}/`) ? p.slice(paths.rootfs.length) : p;
+}
+
+/** The host being read: set by the scraper around a collection, so every error names files alike. */
+const reading = new AsyncLocalStorage<HostPaths>();
+
+/** Run `fn` (and whatever it awaits) reading the host at `paths`: see shownPath. */
+export function withHostPaths<T>(paths: HostPaths, fn: () => T): T {
+  return reading.run(paths, fn);
+}
+
+/**
+ * A file's path as errors name it: inside the host (hostView) while a host is being read, so that
+ * every collector names a file the same way, as the host sees it (the root path is logged once, at
+ * start-up); as given elsewhere.
+ */
+export function shownPath(p: string): string {
+  const paths = reading.getStore();
+  return paths === undefined ? p : hostView(paths, p);
 }

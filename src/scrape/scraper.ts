@@ -5,9 +5,9 @@ import type { CollectorContext, Throttled, Upstream } from '../collectors/collec
 import { COLLECTORS, type CollectorName } from '../collectors/index.js';
 import type { Config } from '../config/config.js';
 import { describeError } from '../errors.js';
-import type { CommandPaths } from '../host/commands.js';
+import { commandNotFound, type CommandPaths } from '../host/commands.js';
 import { runCommand } from '../host/exec.js';
-import type { HostPaths } from '../host/paths.js';
+import { withHostPaths, type HostPaths } from '../host/paths.js';
 import type { Logger } from '../log.js';
 import type { LivePatchSystem } from '../systems/system.js';
 import { CachedValue, type Attempt } from './cache.js';
@@ -66,7 +66,8 @@ export class Scraper {
     // the same poll joins this collection (the host reads are synchronous: started at once, a
     // collection would be over before the next socket is read).
     const promise = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => this.collectOnce(deadline))
+      // Files are named as the host sees them in every error of the collection (host/paths.ts shownPath).
+      .then(() => withHostPaths(this.deps.paths, () => this.collectOnce(deadline)))
       .finally(() => {
         clearTimeout(timer);
         this.inflight = undefined;
@@ -105,7 +106,7 @@ export class Scraper {
       },
       run: (command, args) => {
         const file = commands[command];
-        if (!file) throw new Error(`${command} not found on PATH`);
+        if (!file) throw commandNotFound(command, config.exec.path);
         this.commandRuns.set(command, (this.commandRuns.get(command) ?? 0) + 1);
         return runCommand(file, args, command, {
           timeoutMs: config.exec.timeoutMs,

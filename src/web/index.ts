@@ -17,6 +17,6 @@
  */
 export { loadWebConfig, parseWebConfig, loadTlsMaterial, WebConfigError, MAX_BCRYPT_COST, CLIENT_AUTH_TYPES, type WebConfig, type TlsServerConfig, type TlsMaterial, type ClientAuthType } from './web-config.js';
 export { basicAuthMiddleware, securityHeadersMiddleware, parseBasicAuth, REALM, type BasicAuthOptions, type Middleware, type WebConfigSource } from './basic-auth.js';
-export { createWebServer, protectedHandler, tlsServerOptions, type WebServerOptions } from './server.js';
+export { createWebServer, listenError, protectedHandler, tlsServerOptions, type WebServerOptions } from './server.js';
 export { LiveWebConfig } from './live-config.js';
 export { connectionLimitFor, openFilesLimit, NODE_CHECK_RARELY_MS } from './connections.js';

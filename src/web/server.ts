@@ -204,3 +204,17 @@ function answerPlainHttp(server: https.Server): void {
     socket.on('data', onData);
   });
 }
+
+/** Why `listen` failed, in words, with what to do: the address as given and the flag that sets it (not "EADDRINUSE"). */
+export function listenError(address: string, err: unknown): Error {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  const what: Record<string, string> = {
+    EADDRINUSE: 'the address is already in use (by another program, or another klp_exporter)',
+    EACCES: 'permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)',
+    EADDRNOTAVAIL: 'no network interface of this host has that address',
+    ENOTFOUND: 'the host name does not resolve',
+    EAI_AGAIN: 'the host name does not resolve',
+  };
+  const reason = (code && what[code]) ?? (err instanceof Error ? err.message : String(err));
+  return new Error(`cannot listen on ${address}: ${reason}; choose another with --web.listen-address`, { cause: err });
+}

@@ -42,6 +42,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { boundedValue, safeKey, yamlErrorText, yamlShapeProblem } from '../config/yaml-shape.js';
+import { fileErrorReason } from '../host/files.js';
 import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Node as YamlNode } from 'yaml';
 
 export const CLIENT_AUTH_TYPES = ['NoClientCert', 'RequestClientCert', 'RequireAnyClientCert', 'VerifyClientCertIfGiven', 'RequireAndVerifyClientCert'] as const;
@@ -225,7 +226,7 @@ export function parseWebConfig(text: string, where: { file: string; dir: string 
   const shapeProblem = yamlShapeProblem(text);
   if (shapeProblem) fail(undefined, shapeProblem);
   doc = parseDocument(text, { uniqueKeys: true, lineCounter });
-  if (doc.errors.length > 0) fail(undefined, yamlErrorText(doc.errors[0]!));
+  if (doc.errors.length > 0) fail(undefined, yamlErrorText(doc.errors[0]!, text));
   const config: WebConfig = { file: where.file, basicAuthUsers: new Map(), headers: {} };
 
   for (const [k, v, at] of mapEntries(doc.contents as YamlNode | null, undefined, fail)) {
@@ -374,7 +375,7 @@ function readMaterial(file: string, configFile: string, key: string): Buffer {
     return readFileSync(file);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    throw new WebConfigError(configFile, key, `cannot read ${file}: ${err.code ?? err.message}`);
+    throw new WebConfigError(configFile, key, `cannot read ${file}: ${fileErrorReason(err)}`);
   }
 }
 
@@ -437,7 +438,7 @@ export function loadWebConfig(file: string): WebConfig {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    throw new WebConfigError(file, undefined, `cannot read file: ${err.code ?? err.message}`);
+    throw new WebConfigError(file, undefined, `cannot read file: ${fileErrorReason(err)}`);
   }
   return loadTlsMaterial(parseWebConfig(text, { file, dir: path.dirname(path.resolve(file)) }));
 }

@@ -1,7 +1,8 @@
 // Configuration: flags, YAML files (good and bad, with exact messages), precedence, --help.
 
 import { describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { buildConfig, helpText, loadConfig, parseCommandLine, parseConfigFile } from '../../src/config/config.js';
 import { formatDuration, parseDuration } from '../../src/config/duration.js';
@@ -89,8 +90,12 @@ describe('flags', () => {
   });
 
   it.each([
-    [['--web.listen-adress=:1'], 'unknown flag --web.listen-adress'],
-    [['--no-web.listen-address'], 'unknown flag --no-web.listen-address'],
+    [['--web.listen-adress=:1'], 'unknown flag --web.listen-adress; did you mean --web.listen-address? (klp_exporter --help lists the flags)'],
+    [['--collector.lifecycle.zyper'], 'unknown flag --collector.lifecycle.zyper; did you mean --collector.lifecycle.zypper? (klp_exporter --help lists the flags)'],
+    [['--no-colector.klp'], 'unknown flag --no-colector.klp; did you mean --no-collector.klp? (klp_exporter --help lists the flags)'],
+    [['--config.chek'], 'unknown flag --config.chek; did you mean --config.check? (klp_exporter --help lists the flags)'],
+    [['--frobnicate'], 'unknown flag --frobnicate (klp_exporter --help lists the flags)'],
+    [['--no-web.listen-address'], 'unknown flag --no-web.listen-address: --web.listen-address takes a value; only true/false flags have a --no- form (klp_exporter --help lists the flags)'],
     [['--exec.timeout'], 'flag --exec.timeout needs a value'],
     [['--collector.klp=maybe'], 'flag --collector.klp: expected true or false, got "maybe"'],
     [['positional'], 'unexpected argument "positional"'],
@@ -139,12 +144,74 @@ describe('flags', () => {
   });
 
   it('fails to load a missing config file with a clear message', async () => {
-    await expect(loadConfig(parseCommandLine(['--config.file', file('nope.yml')]))).rejects.toThrow(`${file('nope.yml')}: cannot read config file: ENOENT`);
+    await expect(loadConfig(parseCommandLine(['--config.file', file('nope.yml')]))).rejects.toThrow(new ConfigError(`${file('nope.yml')}: cannot read the file of --config.file: no such file`));
+    await expect(loadConfig(parseCommandLine(['--config.file', dir]))).rejects.toThrow(new ConfigError(`${dir}: cannot read the file of --config.file: is a directory, not a file`));
   });
 
   it('generates help for every visible setting', () => {
     const help = helpText();
     for (const f of ['--web.listen-address', '--[no-]collector.klp', '--collector.lifecycle.zypper-interval', '--exec.timeout', '--config.check']) expect(help).toContain(f);
     expect(help).not.toContain('testing.now');
+  });
+});
+
+describe('host paths', () => {
+  // With a root path that does not exist, `rpm --root` printed nothing and exited 0: "0 packages installed".
+  it('refuses a root, sysfs or procfs path that does not exist, naming the flag or the key', async () => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'klp-paths-'));
+    try {
+      const load = (...argv: string[]) => loadConfig(parseCommandLine(argv));
+      await expect(load('--path.rootfs=/does/not/exist')).rejects.toThrow(new ConfigError('flag --path.rootfs: /does/not/exist does not exist'));
+      await expect(load('--path.rootfs', tmp)).rejects.toThrow(new ConfigError(`default of --path.sysfs: ${tmp}/sys (/sys under --path.rootfs) does not exist`));
+      mkdirSync(path.join(tmp, 'sys'));
+      await expect(load('--path.rootfs', tmp)).rejects.toThrow(new ConfigError(`default of --path.procfs: ${tmp}/proc (/proc under --path.rootfs) does not exist`));
+      writeFileSync(path.join(tmp, 'proc'), '');
+      await expect(load('--path.rootfs', tmp)).rejects.toThrow(new ConfigError(`default of --path.procfs: ${tmp}/proc (/proc under --path.rootfs) is not a directory`));
+      rmSync(path.join(tmp, 'proc'));
+      mkdirSync(path.join(tmp, 'proc'));
+      expect((await load('--path.rootfs', tmp)).path.rootfs).toBe(tmp);
+      await expect(load('--path.rootfs', tmp, '--path.sysfs=/does/not/sys')).rejects.toThrow(new ConfigError('flag --path.sysfs: /does/not/sys does not exist'));
+      // In the config file (so also on reload, which reads it with loadConfig): the file, the line and the key.
+      const f = path.join(tmp, 'klp.yml');
+      writeFileSync(f, `log:\n  level: info\npath:\n  procfs: ${tmp}/nowhere\n`);
+      await expect(load('--config.file', f, '--path.rootfs', tmp)).rejects.toThrow(new ConfigError(`${f}:4: path.procfs: ${tmp}/nowhere does not exist`));
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('--exec.path', () => {
+  // --help says absolute; a relative entry was dropped without a word, and the log then said "not found on PATH".
+  it.each([
+    ['bin', 'flag --exec.path: "bin" is not an absolute directory (every entry of the colon-separated list must start with "/")'],
+    ['/usr/bin:sbin', 'flag --exec.path: "sbin" is not an absolute directory (every entry of the colon-separated list must start with "/")'],
+    ['/usr/bin::/bin', 'flag --exec.path: an empty entry is not an absolute directory (every entry of the colon-separated list must start with "/")'],
+  ])('refuses a relative or empty entry: %j', (value, message) => {
+    expect(() => buildConfig(new Map(), parseCommandLine([`--exec.path=${value}`]).settings)).toThrow(new ConfigError(message));
+  });
+
+  it('takes absolute directories, from a flag or the file', () => {
+    expect(buildConfig(new Map(), parseCommandLine(['--exec.path=/opt/bin:/usr/bin']).settings).exec.path).toBe('/opt/bin:/usr/bin');
+    expect(() => buildConfig(parseConfigFile('exec:\n  path: ./bin\n', 'x.yml'), new Map(), 'x.yml')).toThrow('x.yml:2: exec.path: "./bin" is not an absolute directory');
+  });
+});
+
+describe('error wording', () => {
+  // The yaml library reports an unterminated quote or flow collection where it gave up (often the end of the file).
+  it.each([
+    ['log:\n  level: "debug\nexec:\n  timeout: 2s\n', 'x.yml: invalid YAML: Missing closing "quote at line 2, column 10'],
+    ["log:\n  level: 'debug\n\n\nexec: {}\n", "x.yml: invalid YAML: Missing closing 'quote at line 2, column 10"],
+    ['web:\n  listen_address: [":1", ":2"\nlog:\n  level: info\n', 'x.yml: invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ] at line 2, column 19'],
+    ['a:\n  - x\n y: 2\n', 'x.yml: invalid YAML: All mapping items must start at the same column at line 3, column 1'],
+  ])('a YAML error is reported where the offending token starts: %j', (text, message) => {
+    expect(() => parseConfigFile(text, 'x.yml')).toThrow(new ConfigError(message));
+  });
+
+  it.each([
+    ['collector:\n  packages: maybe\n', 'x.yml:2: collector.packages: expected true or false, or a mapping with the key enabled'],
+    ['collector:\n  lifecycle: 3\n', 'x.yml:2: collector.lifecycle: expected true or false, or a mapping with the keys enabled, zypper, zypper_interval, fallback_months'],
+  ])('a collector switch says what it takes: %j', (text, message) => {
+    expect(() => parseConfigFile(text, 'x.yml')).toThrow(new ConfigError(message));
   });
 });

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { FileReadError } from '../../src/errors.js';
 import { readHostFile, readOptionalHostFile, SMALL_FILE_LIMIT } from '../../src/host/files.js';
+import { hostView, resolveHostPaths, withHostPaths } from '../../src/host/paths.js';
 
 let dir: string;
 const file = (name: string, content: string | Buffer) => {
@@ -53,5 +54,31 @@ describe('readHostFile', () => {
     expect(() => readHostFile(path.join(dir, 'fifo'))).toThrow(/not a regular file/);
     expect(readOptionalHostFile(path.join(dir, 'missing'))).toBeUndefined();
     expect(() => readOptionalHostFile(path.join(dir, 'a-dir'))).toThrow(FileReadError);
+  });
+});
+
+describe('errors name host files as the host sees them', () => {
+  it('while a host is being read, an error names the path inside the host, without the root path', async () => {
+    const paths = resolveHostPaths({ rootfs: dir, sysfs: '/sys', procfs: '/proc' });
+    mkdirSync(path.join(dir, 'etc'), { recursive: true });
+    const read = () => readHostFile(path.join(dir, 'etc/missing'));
+    expect(() => withHostPaths(paths, read)).toThrow(/^\/etc\/missing: no such file$/);
+    // Also after an await (the cached collectors read asynchronously), and the error keeps the path it opened.
+    const later = withHostPaths(paths, async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      return read();
+    });
+    await expect(later).rejects.toThrow(/^\/etc\/missing: no such file$/);
+    await expect(later).rejects.toMatchObject({ path: path.join(dir, 'etc/missing') });
+    // Outside a host's collection (no root known): the path as opened.
+    expect(read).toThrow(`${dir}/etc/missing: no such file`);
+  });
+
+  it('hostView strips the root only at a path boundary', () => {
+    const paths = resolveHostPaths({ rootfs: '/host', sysfs: '/sys', procfs: '/proc' });
+    expect(hostView(paths, '/host/etc/os-release')).toBe('/etc/os-release');
+    expect(hostView(paths, '/host')).toBe('/');
+    expect(hostView(paths, '/hostile/etc/os-release')).toBe('/hostile/etc/os-release');
+    expect(hostView(paths, '/mnt/sys/kernel')).toBe('/mnt/sys/kernel');
   });
 });

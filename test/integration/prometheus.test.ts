@@ -59,8 +59,8 @@ const FLEET: Host[] = [
     scenario: 'sles15sp6-patch-disabled-expired',
     alerts: ['KlpLivePatchExpired critical', 'KlpKernelNotLivePatched warning'],
   },
-  // Up, but its livepatch collector fails (sysfs not where configured): live patch state unknown.
-  { instance: 'state-unknown', scenario: 'sles15sp6-patched', args: ['--path.sysfs=/nonexistent-sysfs'], alerts: ['KlpCollectorFailing warning collector=livepatch'] },
+  // Up, but its livepatch collector fails (--path.sysfs a directory that is not sysfs): live patch state unknown.
+  { instance: 'state-unknown', scenario: 'sles15sp6-patched', args: [`--path.sysfs=${join(loadScenario('sles15sp6-patched').root, 'etc')}`], alerts: ['KlpCollectorFailing warning collector=livepatch'] },
   { instance: 'zypp-locked', scenario: 'zypp-locked', alerts: ['KlpCollectorFailing warning collector=lifecycle', DRIFT] },
   // The repositories offer live patch 4 while 3 is installed; another host's Live Patching repository was not refreshed for 42 days.
   { instance: 'update-available', scenario: 'sles15sp6-repo-update-available', alerts: ['KlpLivePatchUpdateAvailable warning', DRIFT] },

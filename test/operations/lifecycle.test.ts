@@ -137,4 +137,17 @@ describe('reload', () => {
     expect(sample(await metrics(url), RELOAD)).toBe(0);
     expect((await fetch(`${url}/-/reload`)).status).toBe(405);
   });
+
+  it('a reloaded config with a host path that does not exist is refused like any invalid config', async () => {
+    const dir = tmpDir();
+    const cfg = path.join(dir, 'klp.yml');
+    writeFileSync(cfg, 'exec:\n  timeout: 2s\n');
+    const { url, proc } = await startServing([...scenarioArgs(patched), '--config.file', cfg, '--web.enable-lifecycle']);
+    writeFileSync(cfg, `exec:\n  timeout: 2s\npath:\n  procfs: ${dir}/proc\n`);
+    expect((await fetch(`${url}/-/reload`, { method: 'POST' })).status).toBe(500);
+    expect(proc.stderr()).toContain(`configuration reload failed; keeping the previous configuration" err="${cfg}:4: path.procfs: ${dir}/proc does not exist"`);
+    const text = await metrics(url);
+    expect(sample(text, RELOAD)).toBe(0);
+    expect(text).toContain('klp_scrape_collector_success{collector="taint"} 1'); // the previous procfs, still read
+  });
 });

@@ -80,7 +80,7 @@ describe('serving with --web.config.file', () => {
 describe('bad web config files stop the start-up with a message', () => {
   const cases: [string, string, (f: string) => string][] = [
     ['unknown key', 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth: RequireAndVerifyClientCert\n', (f) => `web config ${f}:4: tls_server_config.client_auth: unknown key`],
-    ['missing key file', 'tls_server_config:\n  cert_file: server.crt\n  key_file: gone.key\n', (f) => `web config ${f}: tls_server_config.key_file: cannot read ${path.join(path.dirname(f), 'gone.key')}: ENOENT`],
+    ['missing key file', 'tls_server_config:\n  cert_file: server.crt\n  key_file: gone.key\n', (f) => `web config ${f}: tls_server_config.key_file: cannot read ${path.join(path.dirname(f), 'gone.key')}: no such file`],
     ['expensive hash', "basic_auth_users:\n  p: '$2b$16$hxzfO.Im2ls7gzKgozaN2OieXswfgWbvgFIrmzYWPfwuY0083G59W'\n", (f) => `web config ${f}:2: basic_auth_users.p: bcrypt cost 16 is above the maximum of 14`],
   ];
 
@@ -106,7 +106,7 @@ describe('bad web config files stop the start-up with a message', () => {
     const f = path.join(certs.dir, 'absent.yml');
     const r = run([...scenarioArgs(scenario), '--web.listen-address=127.0.0.1:0', `--web.config.file=${f}`]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toBe(`klp_exporter: web config ${f}: cannot read file: ENOENT\n`);
+    expect(r.stderr).toBe(`klp_exporter: web config ${f}: cannot read file: no such file\n`);
   });
 
   it('a good web config file passes --config.check', () => {

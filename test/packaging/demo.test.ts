@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MAIN } from '../helpers/exporter-process.js';
@@ -32,6 +32,34 @@ describe('klp_exporter demo', () => {
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
+    }
+  });
+
+  it.each([[['demo', '--help']], [['demo', 'sles15sp6-expired', '-h', '--web.listen-address=:1']]])('%j prints the demo help and does nothing else', (args) => {
+    const demoDirs = () => readdirSync(os.tmpdir()).filter((n) => n.startsWith('klp-demo-')).length;
+    const before = demoDirs();
+    const r = run(args);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe(''); // no "demo: host ... in /tmp/..."
+    expect(r.stdout).toMatch(/^usage: klp_exporter demo \[<scenario>\] \[--demo\.fixtures=<dir>\] \[<exporter flags>\.\.\.\]\n/);
+    expect(r.stdout).toContain('--demo.fixtures=<dir>');
+    expect(r.stdout).toContain('sles15sp6-patched');
+    expect(r.stdout).not.toContain('--web.listen-address=<'); // not the general help
+    expect(demoDirs()).toBe(before);
+  });
+
+  it('the general help names the demo flag', () => {
+    expect(run(['--help']).stdout).toContain('klp_exporter demo [<scenario>] [--demo.fixtures=<dir>]');
+  });
+
+  it('takes --demo.fixtures with its value as the next argument too', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'klp-nodemo-'));
+    try {
+      const r = run(['demo', '--demo.fixtures', dir]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(`no demo hosts in ${dir}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

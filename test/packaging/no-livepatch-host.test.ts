@@ -60,7 +60,7 @@ describe('a machine without live patching', () => {
     const r = runs.withoutRpm;
     expect(states(r)).toEqual({ patched: 0, transition: 0, unpatched: 0, unsupported: 1 });
     expect(successes(r).filter(([, v]) => v !== 1)).toEqual([['klp_scrape_collector_success{collector="packages"}', 0]]);
-    expect(r.log).toMatch(/level=error msg="collector failed" collector=packages err="rpm not found on PATH/);
+    expect(r.log).toMatch(/level=error msg="collector failed" collector=packages err="rpm not found in --exec.path/);
   });
 
   it("README.md's sentences about such a machine quotes only series these scrapes have", () => {

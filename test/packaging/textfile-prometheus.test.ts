@@ -22,7 +22,7 @@ const HOSTS: { instance: string; scenario: string; ageSeconds: number; args?: st
   { instance: 'expired', scenario: 'sles15sp6-expired', ageSeconds: 0 },
   { instance: 'stale', scenario: 'sles15sp6-patched', ageSeconds: 7200 },
   { instance: 'not-applied', scenario: 'sles15sp6-update-not-applied', ageSeconds: 0 },
-  { instance: 'unknown', scenario: 'sles15sp6-patched', ageSeconds: 0, args: ['--path.sysfs=/nonexistent-sysfs'] },
+  { instance: 'unknown', scenario: 'sles15sp6-patched', ageSeconds: 0, args: [`--path.sysfs=${join(loadScenario('sles15sp6-patched').root, 'etc')}`] },
 ];
 const EXPECTED = ['expired KlpLivePatchExpired critical', 'not-applied KlpLivePatchUpdateNotApplied warning', 'stale KlpTextfileStale warning', 'unknown KlpCollectorFailing warning'];
 

@@ -75,6 +75,25 @@ describe('failure isolation', () => {
     expect(running.logs.join('')).toMatch(/collector=livepatch err=".*nowhere\/kernel: no such directory: is sysfs mounted at --path.sysfs\?"/);
   });
 
+  it('no RPM database under the root fails the packages collector: never "0 packages installed"', async () => {
+    const copy = copyScenario('sles15sp6-patched');
+    base = copy.base;
+    rmSync(path.join(copy.scenario.root, 'usr/lib/sysimage/rpm'), { recursive: true });
+    running = await startInProcess(copy.scenario);
+    const text = await scrape(running);
+    expect(text).toContain('klp_scrape_collector_success{collector="packages"} 0');
+    for (const gone of ['klp_packages_installed', 'klp_patch_installed_version']) expect(families(text).has(gone)).toBe(false);
+    expect(running.logs.join('')).toContain('collector=packages err="no RPM database (looked for /usr/lib/sysimage/rpm and /var/lib/rpm)"');
+  });
+
+  it('a command not found says where it was looked for: --exec.path, never PATH', async () => {
+    const s = loadScenario('ubuntu-no-livepatch-support');
+    running = await startInProcess(s);
+    const text = await scrape(running);
+    expect(text).toContain('klp_scrape_collector_success{collector="packages"} 0');
+    expect(running.logs.join('')).toContain(`collector=packages err="rpm not found in --exec.path (${s.bin}): cannot read installed packages"`);
+  });
+
   it('a klp that fails keeps every other collector and logs the command and its stderr', async () => {
     const copy = copyScenario('sles15sp6-patched');
     base = copy.base;

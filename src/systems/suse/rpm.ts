@@ -4,6 +4,7 @@
 
 import type { CollectorContext } from '../../collectors/collector.js';
 import { ExporterError } from '../../errors.js';
+import { commandNotFound } from '../../host/commands.js';
 import { requireSuccess } from '../../host/exec.js';
 import { isDirectory, listNames, statStamp } from '../../host/files.js';
 import { rootfsPath } from '../../host/paths.js';
@@ -60,7 +61,9 @@ export function rpmRootArgs(ctx: CollectorContext): string[] {
 }
 
 export async function installedPackages(ctx: CollectorContext, flavor: string | undefined): Promise<PackagesData> {
-  if (!ctx.commands.rpm) throw new ExporterError('rpm not found on PATH: cannot read installed packages');
+  if (!ctx.commands.rpm) throw commandNotFound('rpm', ctx.config.exec.path, 'cannot read installed packages');
+  // `rpm --root` with no database there prints nothing and exits 0: that is no answer, not "no packages".
+  if (findRpmDb(ctx) === undefined) throw new ExporterError(`no RPM database (looked for ${RPMDB_DIRS.map((d) => `/${d}`).join(' and ')})`);
   const kernelPackage = flavor && SAFE_FLAVOR.test(flavor) ? `kernel-${flavor}` : undefined;
   const args = [...rpmRootArgs(ctx), '-qa', '--qf', RPM_QUERY_FORMAT, ...LIVEPATCH_GLOBS, ...(kernelPackage ? [kernelPackage] : [])];
   const result = requireSuccess(await ctx.run('rpm', args));
