@@ -33,8 +33,8 @@ export interface Repomd {
 const MAX_TEXT = 4096;
 const WRITE_PIECE = 1024;
 /**
- * Deepest element nesting accepted. rpm-md needs 5 (updateinfo: updates/update/pkglist/
- * collection/package, and one more for its <filename>); 32 leaves a wide margin for extensions
+ * Deepest element nesting accepted. rpm-md needs 6 at most (updateinfo: updates/update/pkglist/
+ * collection/package/filename; primary: metadata/package/format/rpm:provides/rpm:entry); 32 leaves a wide margin for extensions
  * while refusing, at the 33rd open element, a document that would make the parser hold millions
  * of open elements.
  */

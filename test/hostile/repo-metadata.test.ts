@@ -156,7 +156,7 @@ const ATTACKS: readonly Attack[] = [
         1,
       ),
     refusal: new RegExp(`more than \\d+ packages named ${LP}`),
-    maxCpuS: 4,
+    maxCpuS: 2,
   },
   {
     name: 'a primary of 29 KB: 10 million nested elements',
@@ -164,7 +164,7 @@ const ATTACKS: readonly Attack[] = [
       writeFileSync(file, gzipSync(HEAD + '<package>' + '<a>'.repeat(10_000_000), { level: 9 }));
     },
     refusal: /elements nested deeper than 32/,
-    maxCpuS: 4,
+    maxCpuS: 2,
   },
   {
     name: 'a primary of 41 KB: nested elements with attributes',
@@ -172,7 +172,7 @@ const ATTACKS: readonly Attack[] = [
       writeFileSync(file, gzipSync(HEAD + '<package>' + '<a b="c">'.repeat(5_000_000), { level: 9 }));
     },
     refusal: /elements nested deeper than 32/,
-    maxCpuS: 4,
+    maxCpuS: 2,
   },
   {
     // 15 MB → 4.2 GiB in the issue: gzip members of 64 MiB of well-formed packages of another name,
@@ -184,7 +184,7 @@ const ATTACKS: readonly Attack[] = [
       writeFileSync(file, Buffer.concat([gzipSync(HEAD), ...Array.from({ length: 67 }, () => member)]));
     },
     refusal: /compression ratio/,
-    maxCpuS: 4,
+    maxCpuS: 2,
   },
 ];
 
