@@ -259,12 +259,13 @@ export class PrimaryScanner extends XmlScanner {
     else if (path.length === 2 && name === 'package') {
       this.cur = undefined;
       if (cur.name === undefined || !this.wanted.has(cur.name)) return;
-      const arch = cur.arch ?? '';
-      if (arch === 'src' || arch === 'nosrc' || !archAccepted(arch, this.arches)) return;
-      if (!cur.evr || !validEvr(cur.evr)) throw this.fail(`package ${cur.name}: missing or invalid <version epoch ver rel>`);
+      // Counted whatever their architecture: a flood of another architecture's entries is refused as early.
       let k = this.kept.get(cur.name);
       if (!k) this.kept.set(cur.name, (k = { seen: 0, packages: [] }));
       if (++k.seen > MAX_ENTRIES_PER_NAME) throw this.fail(`more than ${MAX_ENTRIES_PER_NAME} packages named ${cur.name} (no real repository has more than a few dozen)`);
+      const arch = cur.arch ?? '';
+      if (arch === 'src' || arch === 'nosrc' || !archAccepted(arch, this.arches)) return;
+      if (!cur.evr || !validEvr(cur.evr)) throw this.fail(`package ${cur.name}: missing or invalid <version epoch ver rel>`);
       keepNewest(k.packages, { name: cur.name, arch, ...cur.evr }, KEPT_PER_NAME);
     }
   }
@@ -317,7 +318,9 @@ export class UpdateinfoScanner extends XmlScanner {
   readonly advisories: Advisory[] = [];
   count = 0;
   private keptCves = 0;
-  private cur: { id: string; severity: string; status: string; type: string; cves: Set<string>; packages: OfferedPackage[] } | undefined;
+  /** Advisories naming a wanted package, of any architecture. */
+  private naming = 0;
+  private cur: { id: string; severity: string; status: string; type: string; cves: Set<string>; packages: OfferedPackage[]; names: boolean } | undefined;
 
   constructor(
     source: string,
@@ -332,7 +335,7 @@ export class UpdateinfoScanner extends XmlScanner {
     const a = tag.attributes;
     if (path.length === 2 && tag.name === 'update') {
       this.count++;
-      this.cur = { id: '', severity: '', status: String(a.status ?? ''), type: String(a.type ?? ''), cves: new Set(), packages: [] };
+      this.cur = { id: '', severity: '', status: String(a.status ?? ''), type: String(a.type ?? ''), cves: new Set(), packages: [], names: false };
     }
     const cur = this.cur;
     if (!cur) return;
@@ -343,6 +346,7 @@ export class UpdateinfoScanner extends XmlScanner {
     if (path.length === 5 && tag.name === 'package' && path[2] === 'pkglist') {
       const name = String(a.name ?? '');
       if (!this.wanted.has(name)) return;
+      cur.names = true;
       const arch = String(a.arch ?? '');
       if (arch === 'src' || arch === 'nosrc' || !archAccepted(arch, this.arches)) return;
       const evr = evrOf(a.epoch, a.version, a.release);
@@ -359,9 +363,10 @@ export class UpdateinfoScanner extends XmlScanner {
     else if (path.length === 3 && name === 'severity') cur.severity = text.toLowerCase().slice(0, 40);
     else if (path.length === 2 && name === 'update') {
       this.cur = undefined;
+      // Counted whatever their architecture, as for primary.
+      if (cur.names && ++this.naming > MAX_ADVISORIES) throw this.fail(`more than ${MAX_ADVISORIES} advisories for the wanted packages (a real repository has a few dozen)`);
       if (cur.packages.length === 0) return;
       if (cur.id === '') throw this.fail('an <update> without <id>');
-      if (this.advisories.length >= MAX_ADVISORIES) throw this.fail(`more than ${MAX_ADVISORIES} advisories for the wanted packages (a real repository has a few dozen)`);
       if ((this.keptCves += cur.cves.size) > MAX_KEPT_CVES) throw this.fail(`more than ${MAX_KEPT_CVES} CVE references in the advisories for the wanted packages`);
       this.advisories.push({ id: cur.id, severity: cur.severity, status: cur.status, type: cur.type, cves: [...cur.cves].sort(), packages: cur.packages });
     }

@@ -188,6 +188,13 @@ describe('architectures and bounds (issues 21 and 23)', () => {
     expect(() => {
       for (let i = 0; i < 10_000; i++) s.write(pkg('x86_64', '5'));
     }).toThrow(`more than 10000 packages named ${LP}`);
+    // Entries of another architecture count as well (none is kept, but the flood is refused as early).
+    const other = new PrimaryScanner('primary.xml', new Set([LP]), undefined, X86);
+    other.write('<metadata>');
+    expect(() => {
+      for (let i = 0; i <= 10_000; i++) other.write(pkg('s390x', String(i)));
+    }).toThrow(`more than 10000 packages named ${LP}`);
+    expect(other.packages).toEqual([]);
   });
 
   it('refuses an updateinfo with more than 1,000 advisories for the wanted packages', () => {
@@ -197,5 +204,12 @@ describe('architectures and bounds (issues 21 and 23)', () => {
     for (let i = 0; i < 1000; i++) s.write(update(i));
     expect(s.advisories).toHaveLength(1000);
     expect(() => s.write(update(1000))).toThrow(/more than 1000 advisories/);
+    // Of another architecture: none kept, refused as early.
+    const other = new UpdateinfoScanner('updateinfo.xml', new Set([LP]), undefined, X86);
+    other.write('<updates>');
+    expect(() => {
+      for (let i = 0; i <= 1000; i++) other.write(update(i).replace('x86_64', 's390x'));
+    }).toThrow(/more than 1000 advisories/);
+    expect(other.advisories).toEqual([]);
   });
 });
