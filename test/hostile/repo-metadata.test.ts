@@ -245,6 +245,10 @@ describe('hostile repository metadata (issue 23): bounded, responsive, not read 
       touch(h.repomd);
       const first = await watch(p, (g) => successOf(g.body) === '0', 20_000);
       expect(first.scrape).toBeDefined();
+      // The other repository is still read; the refused one has no metadata age (nothing reliable).
+      const age = (alias: string) => new RegExp(`^klp_repository_metadata_age_seconds\\{repository="${alias.replace(/[.]/g, '\\.')}"\\} `, 'm');
+      expect(first.scrape!.body).toMatch(age('Basesystem_Module_15_SP6_x86_64:SLE-Module-Basesystem15-SP6-Updates'));
+      expect(first.scrape!.body).not.toMatch(age(LP_ALIAS));
       const before = usage(p.child.pid!);
       // Six recomputes: scrape every 250 ms for 6 s.
       for (const until = Date.now() + 6000; Date.now() < until; await sleep(250)) expect(successOf((await get(`${p.url}/metrics`)).body)).toBe('0');
