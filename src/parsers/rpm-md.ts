@@ -66,7 +66,7 @@ abstract class XmlScanner {
       this.path.push(tag.name);
       if (this.path.length === 1) {
         this.root = tag.name;
-        if (tag.name !== this.expected.root) throw new ParseError(this.source, `not ${this.expected.what} (root element ${JSON.stringify(tag.name)})`);
+        if (tag.name !== this.expected.root) throw new ParseError(this.source, `not ${this.expected.what} (its root element is not <${this.expected.root}>)`);
       }
       this.text = '';
       this.open(tag, this.path);
@@ -167,7 +167,7 @@ export function repomdLocation(repomd: Repomd, type: string, source: string): st
   if (!entry) return undefined;
   const parts = entry.href.split('/');
   if (entry.href.startsWith('/') || parts.some((p) => p === '..' || p === '') || /[\0\\]/.test(entry.href) || /^[a-z][a-z0-9+.-]*:/i.test(entry.href)) {
-    throw new ParseError(source, `${type} location outside the repository: ${JSON.stringify(entry.href.slice(0, 120))}`);
+    throw new ParseError(source, `${type} location outside the repository (absolute, with "..", a URL or a backslash)`);
   }
   return entry.href;
 }
@@ -350,8 +350,8 @@ export class UpdateinfoScanner extends XmlScanner {
       const arch = String(a.arch ?? '');
       if (arch === 'src' || arch === 'nosrc' || !archAccepted(arch, this.arches)) return;
       const evr = evrOf(a.epoch, a.version, a.release);
-      if (!validEvr(evr)) throw this.fail(`update ${cur.id || '?'}: package ${name} with an invalid epoch, version or release`);
-      if (cur.packages.length >= MAX_ADVISORY_PACKAGES) throw this.fail(`update ${cur.id || '?'}: more than ${MAX_ADVISORY_PACKAGES} packages named ${name}`);
+      if (!validEvr(evr)) throw this.fail(`line ${this.parser.line}: package ${name} with an invalid epoch, version or release`);
+      if (cur.packages.length >= MAX_ADVISORY_PACKAGES) throw this.fail(`line ${this.parser.line}: an <update> with more than ${MAX_ADVISORY_PACKAGES} packages named ${name}`);
       cur.packages.push({ name, arch, ...evr });
     }
   }
@@ -366,7 +366,7 @@ export class UpdateinfoScanner extends XmlScanner {
       // Counted whatever their architecture, as for primary.
       if (cur.names && ++this.naming > MAX_ADVISORIES) throw this.fail(`more than ${MAX_ADVISORIES} advisories for the wanted packages (a real repository has a few dozen)`);
       if (cur.packages.length === 0) return;
-      if (cur.id === '') throw this.fail('an <update> without <id>');
+      if (cur.id === '') throw this.fail(`line ${this.parser.line}: an <update> without <id>`);
       if ((this.keptCves += cur.cves.size) > MAX_KEPT_CVES) throw this.fail(`more than ${MAX_KEPT_CVES} CVE references in the advisories for the wanted packages`);
       this.advisories.push({ id: cur.id, severity: cur.severity, status: cur.status, type: cur.type, cves: [...cur.cves].sort(), packages: cur.packages });
     }

@@ -213,3 +213,14 @@ describe('architectures and bounds (issues 21 and 23)', () => {
     expect(other.advisories).toEqual([]);
   });
 });
+
+describe('errors name the file and line, never what the file holds', () => {
+  it.each([
+    ['a root element', () => scanPrimary('<s3cr3t-root/>')],
+    ['a location', () => repomdLocation(parseRepomd('<repomd><data type="primary"><location href="../s3cr3t"/></data></repomd>', 'repomd.xml'), 'primary', 'repomd.xml')],
+    ['an advisory id', () => scanUpdateinfo(`<updates><update><id>s3cr3t</id><pkglist><collection><package name="${LP}" version="" release="1"/></collection></pkglist></update></updates>`)],
+  ])('%s', (_what, run) => {
+    expect(run).toThrow(ParseError);
+    expect(run).not.toThrow(/s3cr3t/);
+  });
+});
