@@ -39,7 +39,12 @@ export interface AvailablePatch {
   readonly version: number | undefined;
   /** The advisory that ships it (updateinfo), if the repository has one. */
   readonly advisory: Advisory | undefined;
-  /** CVEs the advisory fixes that the active live patch does not; undefined when either is unknown. */
+  /**
+   * CVEs that installing the newest would fix and the active live patch does not: live patches are
+   * cumulative, so the union of the CVEs of every advisory shipping a version above the active one
+   * up to the newest, less the active patch's. Undefined when the active patch's version or CVEs,
+   * or the newest's advisory, are unknown.
+   */
   readonly cvesNew: number | undefined;
 }
 
@@ -108,7 +113,7 @@ export function liveStatus(s: Snapshot, system: LivePatchSystem): Status {
     newerKernelInstalled = s.packages.kernelPackages.some((k) => !isRunning(k) && compareVersionRelease(k, ref) > 0);
   }
 
-  const available = s.repositories ? availablePatch(s.repositories, cves, system) : undefined;
+  const available = s.repositories ? availablePatch(s.repositories, { version: activeVersion, cves }, system) : undefined;
 
   return { state, patchInfo, activeVersion, installedVersion, cves, bugs, newerKernelInstalled, available };
 }
@@ -117,11 +122,13 @@ const evrKey = (p: { name: string; epoch: string; version: string; release: stri
 
 /**
  * The newest live patch the repositories offer for the running kernel (the collector kept only
- * its package names), by epoch then rpm's version order; packages of a retracted advisory do not
- * count; a tie goes to the repository the package manager prefers (lower priority number, then
- * alias). With it: its advisory and the CVEs that advisory adds to the active patch.
+ * its package names and the host's architecture), by epoch then rpm's version order; packages of
+ * a retracted advisory do not count; a tie goes to the repository the package manager prefers
+ * (lower priority number, then alias). With it: its advisory, and the CVEs installing it adds to
+ * the active patch: those of every advisory shipping a version above the active one up to the
+ * newest (live patches are cumulative; zypper lists each of those advisories as needed).
  */
-export function availablePatch(repos: OfferedUpdates, activeCves: readonly string[] | undefined, system: LivePatchSystem): AvailablePatch | undefined {
+export function availablePatch(repos: OfferedUpdates, active: { readonly version: number | undefined; readonly cves: readonly string[] | undefined }, system: LivePatchSystem): AvailablePatch | undefined {
   if (repos.read === 0) return undefined;
   const retracted = new Set(repos.advisories.filter((a) => a.status === 'retracted').flatMap((a) => a.packages.map(evrKey)));
   let newest: Offer | undefined;
@@ -137,9 +144,23 @@ export function availablePatch(repos: OfferedUpdates, activeCves: readonly strin
   // "None offered" only when every enabled repository with metadata, and every definition, was read.
   if (!newest) return { newest: undefined, version: repos.failed > 0 || !repos.complete ? undefined : 0, advisory: undefined, cvesNew: undefined };
   const key = evrKey(newest.pkg);
-  const advisory = repos.advisories.filter((a) => a.status !== 'retracted' && a.packages.some((p) => evrKey(p) === key)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))[0];
-  const cvesNew = advisory && activeCves ? advisory.cves.filter((c) => !activeCves.includes(c)).length : undefined;
-  return { newest, version: system.packageVersion(newest.pkg), advisory, cvesNew };
+  const current = repos.advisories.filter((a) => a.status !== 'retracted');
+  const advisory = current.filter((a) => a.packages.some((p) => evrKey(p) === key)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))[0];
+  const version = system.packageVersion(newest.pkg);
+  let cvesNew: number | undefined;
+  if (advisory && active.cves && active.version !== undefined && version !== undefined) {
+    const from = active.version;
+    const shipsBetween = (a: Advisory) =>
+      a.packages.some((p) => {
+        const v = system.packageVersion(p);
+        return v !== undefined && v > from && v <= version;
+      });
+    const fixed = new Set<string>(advisory.cves);
+    for (const a of current) if (shipsBetween(a)) for (const c of a.cves) fixed.add(c);
+    for (const c of active.cves) fixed.delete(c);
+    cvesNew = fixed.size;
+  }
+  return { newest, version, advisory, cvesNew };
 }
 
 /** The fully applied patch (enabled, not in transition) with the highest known version. */

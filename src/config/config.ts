@@ -39,7 +39,7 @@ export interface Config {
   readonly collectors: Readonly<Record<CollectorName, boolean>>;
   readonly klp: { readonly cveInfo: boolean };
   readonly lifecycle: { readonly zypper: boolean; readonly zypperIntervalMs: number; readonly fallbackMonths: number };
-  readonly repositories: { readonly zypper: boolean; readonly zypperIntervalMs: number };
+  readonly repositories: { readonly zypper: boolean; readonly zypperIntervalMs: number; readonly maxMetadataBytes: number };
   readonly cache: { readonly maxAgeMs: number };
   readonly exec: { readonly path: string; readonly timeoutMs: number; readonly maxOutputBytes: number };
   readonly textfileOutput: string | undefined;
@@ -307,7 +307,7 @@ export function buildConfig(fileValues: Values, flagValues: Values, file?: strin
       zypperIntervalMs: num('collector.lifecycle.zypper-interval'),
       fallbackMonths: num('collector.lifecycle.fallback-months'),
     },
-    repositories: { zypper: bool('collector.repositories.zypper'), zypperIntervalMs: num('collector.repositories.zypper-interval') },
+    repositories: { zypper: bool('collector.repositories.zypper'), zypperIntervalMs: num('collector.repositories.zypper-interval'), maxMetadataBytes: num('collector.repositories.max-metadata-bytes') },
     cache: { maxAgeMs: num('cache.max-age') },
     exec: { path: str('exec.path'), timeoutMs: num('exec.timeout'), maxOutputBytes: num('exec.max-output') },
     textfileOutput: fromFlagOrFile('textfile.output'),

@@ -1,7 +1,8 @@
 // Reading a large, possibly compressed metadata file as a stream of text chunks, off the scrape
 // path: asynchronous reads, decompression chosen by the file's magic bytes (gzip with node's
 // zlib; zstd with node's zlib where it has it, else fzstd, a pure-JS decoder), strict UTF-8,
-// limits on the compressed and the decompressed size, and a pause for the event loop after every
+// limits on the compressed and the decompressed size and on the compression ratio (a bomb is
+// refused after a few MiB, not at the size limit), and a pause for the event loop after every
 // few milliseconds of parsing, so that /-/healthy and scrapes are answered while it runs.
 
 import { open } from 'node:fs/promises';
@@ -19,13 +20,25 @@ export interface StreamLimits {
   readonly maxFileBytes: number;
   /** Largest decompressed content accepted, bytes. */
   readonly maxContentBytes: number;
+  /** Largest compression ratio (decompressed bytes per compressed byte read) accepted … */
+  readonly maxRatio: number;
+  /** … once the decompressed content is past this many bytes. */
+  readonly ratioAfterBytes: number;
   /** Longest stretch of synchronous parsing before yielding to the event loop, ms. */
   readonly sliceMs: number;
 }
 
+/** Default of --collector.repositories.max-metadata-bytes: about 5× the largest real SUSE primary (≈ 100 MiB uncompressed). */
+export const DEFAULT_MAX_CONTENT_BYTES = 512 * 1024 * 1024;
+
 export const METADATA_LIMITS: StreamLimits = {
   maxFileBytes: 512 * 1024 * 1024,
-  maxContentBytes: 4 * 1024 * 1024 * 1024,
+  maxContentBytes: DEFAULT_MAX_CONTENT_BYTES,
+  // Real rpm-md metadata compresses 5–15× (createrepo_c's gzip and zstd; Leap 15.3's update
+  // primary: 900 MB in 120 MB of gzip): 100× is far beyond any of it, and a gzip or zstd bomb
+  // (1,000× and more) is refused after a few MiB instead of at the size limit.
+  maxRatio: 100,
+  ratioAfterBytes: 4 * 1024 * 1024,
   sliceMs: 8,
 };
 
@@ -38,8 +51,11 @@ export interface StreamResult {
 const READ_CHUNK = 32 * 1024;
 /** Decompressed bytes decoded and handed to the parser at once (a few milliseconds of saxes at most). */
 const DECODE_PIECE = 8 * 1024;
-/** Compressed bytes handed to fzstd at once (zstd expands metadata 10–100×). */
-const ZSTD_PIECE = 1024;
+/**
+ * Compressed bytes handed to fzstd at once: an RLE block of 4 bytes decodes to up to 128 KiB,
+ * so 128 bytes decode to 4 MiB at most before the limits are checked.
+ */
+const ZSTD_PIECE = 128;
 
 /** The compression of a file from its first bytes; unsupported ones are an error that names them. */
 export function detectCompression(head: Uint8Array, path: string): Compression {
@@ -104,6 +120,14 @@ export async function streamTextFile(path: string, onText: (text: string) => voi
     const compression = detectCompression(head.subarray(0, bytesRead), path);
 
     const input = fh.createReadStream({ start: 0, highWaterMark: READ_CHUNK, autoClose: false });
+    // Compressed bytes read so far (a little ahead of what the decoder consumed: the ratio is underestimated, never over).
+    let fileBytes = 0;
+    const counted = async function* (source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+      for await (const chunk of source) {
+        fileBytes += chunk.length;
+        yield chunk;
+      }
+    };
     const stage: Stage | undefined = compression === 'gzip' ? zlib.createGunzip({ chunkSize: READ_CHUNK }) : compression === 'zstd' ? zstdDecoder() : undefined;
 
     const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -116,6 +140,9 @@ export async function streamTextFile(path: string, onText: (text: string) => voi
         const chunk = typeof data === 'string' ? Buffer.from(data) : data;
         contentBytes += chunk.length;
         if (contentBytes > limits.maxContentBytes) throw (readError = new FileReadError(path, `decompresses to more than ${limits.maxContentBytes} bytes`, 'EFBIG'));
+        if (compression !== 'none' && contentBytes > limits.ratioAfterBytes && contentBytes > limits.maxRatio * fileBytes) {
+          throw (readError = new FileReadError(path, `compression ratio above ${limits.maxRatio}:1 (${contentBytes} bytes from ${fileBytes}): not real metadata`, 'EFBIG'));
+        }
         // Decoded in pieces: short strings die young (a string of 128 KiB or more would be
         // allocated in V8's large-object space and kept until a full garbage collection).
         for (let off = 0; off < chunk.length; off += DECODE_PIECE) {
@@ -148,7 +175,7 @@ export async function streamTextFile(path: string, onText: (text: string) => voi
       }
     };
     try {
-      if (stage) await pipeline(input, stage, consume);
+      if (stage) await pipeline(input, counted, stage, consume);
       else await pipeline(input, consume);
     } catch (err) {
       // The consumer's own error wins over the abort it causes upstream.

@@ -5,10 +5,14 @@
 //
 // primary and updateinfo are tens of megabytes on SUSE's update repositories: they are read
 // as a stream of text chunks (saxes, a non-validating streaming XML parser) and only the
-// entries for the wanted package names are kept, so memory stays bounded by what is kept.
+// entries for the wanted package names and architectures are kept. Anyone who can write the
+// cache controls these files, so what is kept is bounded whatever they hold: elements nested
+// deeper than rpm-md ever needs are refused at once, and so is a file with more entries for the
+// wanted names than any real repository has (docs/formats.md, SECURITY.md).
 
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
 import { ParseError } from '../errors.js';
+import { compareVersionRelease } from './rpm.js';
 
 // --- repomd.xml ---
 
@@ -28,6 +32,13 @@ export interface Repomd {
 
 const MAX_TEXT = 4096;
 const WRITE_PIECE = 1024;
+/**
+ * Deepest element nesting accepted. rpm-md needs 6 at most (updateinfo: updates/update/pkglist/
+ * collection/package/filename; primary: metadata/package/format/rpm:provides/rpm:entry); 32 leaves a wide margin for extensions
+ * while refusing, at the 33rd open element, a document that would make the parser hold millions
+ * of open elements.
+ */
+export const MAX_DEPTH = 32;
 
 /** A streaming XML reader with a limit on how much text may pass without any markup. */
 abstract class XmlScanner {
@@ -51,10 +62,11 @@ abstract class XmlScanner {
     });
     this.parser.on('opentag', (tag) => {
       this.lastEventAt = this.parser.position;
+      if (this.path.length >= MAX_DEPTH) throw this.fail(`elements nested deeper than ${MAX_DEPTH} (line ${this.parser.line})`);
       this.path.push(tag.name);
       if (this.path.length === 1) {
         this.root = tag.name;
-        if (tag.name !== this.expected.root) throw new ParseError(this.source, `not ${this.expected.what} (root element ${JSON.stringify(tag.name)})`);
+        if (tag.name !== this.expected.root) throw new ParseError(this.source, `not ${this.expected.what} (its root element is not <${this.expected.root}>)`);
       }
       this.text = '';
       this.open(tag, this.path);
@@ -70,6 +82,13 @@ abstract class XmlScanner {
     this.parser.on('doctype', () => {
       this.failure ??= new ParseError(this.source, 'a DOCTYPE is not allowed in rpm-md metadata');
     });
+  }
+
+  /** Remember the first failure (the parser stops at it) and return it, to throw. */
+  protected fail(message: string): ParseError {
+    const err = new ParseError(this.source, message);
+    this.failure ??= err;
+    return err;
   }
 
   private addText(t: string): void {
@@ -148,7 +167,7 @@ export function repomdLocation(repomd: Repomd, type: string, source: string): st
   if (!entry) return undefined;
   const parts = entry.href.split('/');
   if (entry.href.startsWith('/') || parts.some((p) => p === '..' || p === '') || /[\0\\]/.test(entry.href) || /^[a-z][a-z0-9+.-]*:/i.test(entry.href)) {
-    throw new ParseError(source, `${type} location outside the repository: ${JSON.stringify(entry.href.slice(0, 120))}`);
+    throw new ParseError(source, `${type} location outside the repository (absolute, with "..", a URL or a backslash)`);
   }
   return entry.href;
 }
@@ -180,19 +199,48 @@ export function parseEdition(text: string): Evr | undefined {
   return e && validEvr(e) ? e : undefined;
 }
 
-/** Reads primary.xml as a stream and keeps the packages with a wanted name (source packages excluded). */
+/**
+ * Whether a package's architecture is one the host installs: its own (the running kernel's) or
+ * noarch, as zypper offers them; undefined accepts every architecture.
+ */
+export function archAccepted(arch: string, arches: ReadonlySet<string> | undefined): boolean {
+  return arches === undefined || arch === 'noarch' || arches.has(arch);
+}
+
+/**
+ * Entries for one wanted package name a file may hold before it is refused: a live patch package
+ * name belongs to one kernel build, whose live patches are released for about a year (a few
+ * dozen versions per architecture); no real repository comes near.
+ */
+export const MAX_ENTRIES_PER_NAME = 10_000;
+/** Distinct editions kept per package name: the newest (the older ones only matter when every newer one is retracted). */
+export const KEPT_PER_NAME = 64;
+
+const compareEvr = (a: Evr, b: Evr) => Number(a.epoch) - Number(b.epoch) || compareVersionRelease(a, b);
+
+/**
+ * Reads primary.xml as a stream and keeps the packages with a wanted name and an accepted
+ * architecture (source packages excluded): each edition once, the newest KEPT_PER_NAME of each name.
+ */
 export class PrimaryScanner extends XmlScanner {
-  readonly packages: OfferedPackage[] = [];
   /** Number of <package> elements seen. */
   count = 0;
   private cur: { name?: string; arch?: string; evr?: Evr } | undefined;
+  /** Per wanted name: entries seen, and the kept packages, newest first. */
+  private readonly kept = new Map<string, { seen: number; packages: OfferedPackage[] }>();
 
   constructor(
     source: string,
     private readonly wanted: ReadonlySet<string>,
     maxRun = MAX_RUN,
+    private readonly arches?: ReadonlySet<string>,
   ) {
     super(source, maxRun, { root: 'metadata', what: 'a primary.xml' });
+  }
+
+  /** The kept packages, by name, newest first. */
+  get packages(): OfferedPackage[] {
+    return [...this.kept.values()].flatMap((k) => k.packages);
   }
 
   protected open(tag: SaxesTagPlain, path: readonly string[]): void {
@@ -211,12 +259,29 @@ export class PrimaryScanner extends XmlScanner {
     else if (path.length === 2 && name === 'package') {
       this.cur = undefined;
       if (cur.name === undefined || !this.wanted.has(cur.name)) return;
+      // Counted whatever their architecture: a flood of another architecture's entries is refused as early.
+      let k = this.kept.get(cur.name);
+      if (!k) this.kept.set(cur.name, (k = { seen: 0, packages: [] }));
+      if (++k.seen > MAX_ENTRIES_PER_NAME) throw this.fail(`more than ${MAX_ENTRIES_PER_NAME} packages named ${cur.name} (no real repository has more than a few dozen)`);
       const arch = cur.arch ?? '';
-      if (arch === 'src' || arch === 'nosrc') return;
-      if (!cur.evr || !validEvr(cur.evr)) throw new ParseError(this.source, `package ${cur.name}: missing or invalid <version epoch ver rel>`);
-      this.packages.push({ name: cur.name, arch, ...cur.evr });
+      if (arch === 'src' || arch === 'nosrc' || !archAccepted(arch, this.arches)) return;
+      if (!cur.evr || !validEvr(cur.evr)) throw this.fail(`package ${cur.name}: missing or invalid <version epoch ver rel>`);
+      keepNewest(k.packages, { name: cur.name, arch, ...cur.evr }, KEPT_PER_NAME);
     }
   }
+}
+
+/** Insert `p` into `list` (newest first, each edition and architecture once), keeping at most `max`. */
+function keepNewest(list: OfferedPackage[], p: OfferedPackage, max: number): void {
+  let i = 0;
+  for (; i < list.length; i++) {
+    const c = compareEvr(p, list[i]!);
+    if (c === 0 && p.arch === list[i]!.arch && p.epoch === list[i]!.epoch) return;
+    if (c > 0) break;
+  }
+  if (i >= max) return;
+  list.splice(i, 0, p);
+  if (list.length > max) list.pop();
 }
 
 // --- updateinfo.xml ---
@@ -233,18 +298,35 @@ export interface Advisory {
   readonly packages: readonly OfferedPackage[];
 }
 
+/** CVE references kept per advisory (a live patch advisory lists a few dozen at most, a kernel update a few hundred). */
 const MAX_CVES = 10_000;
+/**
+ * Advisories shipping a wanted package a file may hold, and CVE references they may carry in
+ * all, before it is refused: one advisory per live patch version and architecture, a few dozen
+ * for a kernel build in a real repository.
+ */
+export const MAX_ADVISORIES = 1000;
+export const MAX_KEPT_CVES = 100_000;
+/** Wanted packages one advisory may list (one per architecture in a real one). */
+const MAX_ADVISORY_PACKAGES = 100;
 
-/** Reads updateinfo.xml as a stream and keeps the advisories that ship a wanted package name. */
+/**
+ * Reads updateinfo.xml as a stream and keeps the advisories that ship a wanted package name of an
+ * accepted architecture (with only those packages).
+ */
 export class UpdateinfoScanner extends XmlScanner {
   readonly advisories: Advisory[] = [];
   count = 0;
-  private cur: { id: string; severity: string; status: string; type: string; cves: Set<string>; packages: OfferedPackage[] } | undefined;
+  private keptCves = 0;
+  /** Advisories naming a wanted package, of any architecture. */
+  private naming = 0;
+  private cur: { id: string; severity: string; status: string; type: string; cves: Set<string>; packages: OfferedPackage[]; names: boolean } | undefined;
 
   constructor(
     source: string,
     private readonly wanted: ReadonlySet<string>,
     maxRun = MAX_RUN,
+    private readonly arches?: ReadonlySet<string>,
   ) {
     super(source, maxRun, { root: 'updates', what: 'an updateinfo.xml' });
   }
@@ -253,7 +335,7 @@ export class UpdateinfoScanner extends XmlScanner {
     const a = tag.attributes;
     if (path.length === 2 && tag.name === 'update') {
       this.count++;
-      this.cur = { id: '', severity: '', status: String(a.status ?? ''), type: String(a.type ?? ''), cves: new Set(), packages: [] };
+      this.cur = { id: '', severity: '', status: String(a.status ?? ''), type: String(a.type ?? ''), cves: new Set(), packages: [], names: false };
     }
     const cur = this.cur;
     if (!cur) return;
@@ -264,11 +346,13 @@ export class UpdateinfoScanner extends XmlScanner {
     if (path.length === 5 && tag.name === 'package' && path[2] === 'pkglist') {
       const name = String(a.name ?? '');
       if (!this.wanted.has(name)) return;
+      cur.names = true;
+      const arch = String(a.arch ?? '');
+      if (arch === 'src' || arch === 'nosrc' || !archAccepted(arch, this.arches)) return;
       const evr = evrOf(a.epoch, a.version, a.release);
-      if (!validEvr(evr)) {
-        throw new ParseError(this.source, `update ${cur.id || '?'}: package ${name} with an invalid epoch, version or release`);
-      }
-      cur.packages.push({ name, arch: String(a.arch ?? ''), ...evr });
+      if (!validEvr(evr)) throw this.fail(`line ${this.parser.line}: package ${name} with an invalid epoch, version or release`);
+      if (cur.packages.length >= MAX_ADVISORY_PACKAGES) throw this.fail(`line ${this.parser.line}: an <update> with more than ${MAX_ADVISORY_PACKAGES} packages named ${name}`);
+      cur.packages.push({ name, arch, ...evr });
     }
   }
 
@@ -279,8 +363,11 @@ export class UpdateinfoScanner extends XmlScanner {
     else if (path.length === 3 && name === 'severity') cur.severity = text.toLowerCase().slice(0, 40);
     else if (path.length === 2 && name === 'update') {
       this.cur = undefined;
+      // Counted whatever their architecture, as for primary.
+      if (cur.names && ++this.naming > MAX_ADVISORIES) throw this.fail(`more than ${MAX_ADVISORIES} advisories for the wanted packages (a real repository has a few dozen)`);
       if (cur.packages.length === 0) return;
-      if (cur.id === '') throw new ParseError(this.source, 'an <update> without <id>');
+      if (cur.id === '') throw this.fail(`line ${this.parser.line}: an <update> without <id>`);
+      if ((this.keptCves += cur.cves.size) > MAX_KEPT_CVES) throw this.fail(`more than ${MAX_KEPT_CVES} CVE references in the advisories for the wanted packages`);
       this.advisories.push({ id: cur.id, severity: cur.severity, status: cur.status, type: cur.type, cves: [...cur.cves].sort(), packages: cur.packages });
     }
   }

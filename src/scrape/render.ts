@@ -186,7 +186,7 @@ export async function renderMetrics(s: Snapshot, d: Status, o: RenderOptions): P
       });
     }
     if (av.cvesNew !== undefined) {
-      set(gauge('klp_patch_available_cves_new', 'Number of CVEs the advisory of the newest offered live patch fixes that the active live patch does not.'), av.cvesNew);
+      set(gauge('klp_patch_available_cves_new', 'Number of CVEs the advisories of the offered live patches above the active one, up to the newest, fix that the active live patch does not.'), av.cvesNew);
     }
   }
 

@@ -152,15 +152,21 @@ export class Scraper {
       health.push({ name, success: false, durationSeconds: 0, cached: true, lastSuccessMs: cache.peek()?.lastSuccessMs });
       return undefined;
     }
+    // A recompute that fails the same way as the last attempt is not logged again (its success 0 stays).
+    const previous = () => cache.peek()?.problems;
+    const reportNew = (problems: string[]) => {
+      const p = previous();
+      if (!(p && p.length === problems.length && p.every((x, i) => x === problems[i]))) this.report(name, problems);
+    };
     const compute = async (): Promise<Attempt<T>> => {
       const problems: string[] = [];
       try {
         const value = await collect(this.context(name, problems), given);
-        this.report(name, problems);
+        reportNew(problems);
         return { value, problems };
       } catch (err) {
         problems.push(describeError(err));
-        this.report(name, problems);
+        reportNew(problems);
         return { value: undefined, problems };
       }
     };

@@ -10,6 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { FileReadError } from '../../src/errors.js';
 import { detectCompression, streamTextFile, METADATA_LIMITS } from '../../src/host/metadata-stream.js';
 import { PrimaryScanner } from '../../src/parsers/rpm-md.js';
+import { largePrimary } from '../helpers/repo-fixtures.js';
 import { which } from '../helpers/rpm-repo.js';
 
 const XML = `<?xml version="1.0" encoding="UTF-8"?>\n<metadata packages="1"><package type="rpm"><name>kernel-livepatch-x</name><arch>x86_64</arch><version epoch="0" ver="4" rel="1.1"/><description>Grüße ✓</description></package></metadata>\n`;
@@ -72,6 +73,28 @@ describe('streamTextFile', () => {
     await expect(readAll(bomb, { ...METADATA_LIMITS, maxFileBytes: 1000 })).rejects.toThrow(/larger than 1000 bytes/);
   });
 
+  it.each([
+    ['gzip', () => gzipSync(Buffer.alloc(64 * 1024 * 1024, 0x20), { level: 9 })],
+    ['zstd', () => compress('zstd', ['-q', '-19', '-c'], ' '.repeat(64 * 1024 * 1024))],
+  ])('refuses a %s bomb by its compression ratio after a few MiB, long before the size limit', async (kind, make) => {
+    const p = put(`ratio-bomb.${kind}`, make());
+    let seen = 0;
+    const err = await streamTextFile(p, (t) => void (seen += t.length)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FileReadError);
+    expect(String(err)).toMatch(/compression ratio above 100:1/);
+    // Refused once past ratioAfterBytes (4 MiB), with at most a few pieces more decoded.
+    expect(seen).toBeGreaterThanOrEqual(METADATA_LIMITS.ratioAfterBytes);
+    expect(seen).toBeLessThan(METADATA_LIMITS.ratioAfterBytes + 8 * 1024 * 1024);
+  });
+
+  it('accepts real ratios: a file compressed 22× is read whole', async () => {
+    // Filler packages shaped like createrepo_c's (test/helpers/repo-fixtures.ts), whose gzip compresses about 22×.
+    const text = largePrimary(XML, 3000);
+    const data = gzipSync(text);
+    expect(text.length / data.length).toBeGreaterThan(15);
+    expect((await readAll(put('real-ratio.gz', data))).text).toBe(text);
+  });
+
   it('refuses what is not a regular file (a FIFO cannot hang it)', async () => {
     const fifo = path.join(dir, 'fifo');
     execFileSync('mkfifo', [fifo]);
@@ -106,7 +129,8 @@ describe('streamTextFile', () => {
         ticks++;
       }, 1);
       try {
-        await streamTextFile(p, (t) => scanner.write(t));
+        // Its 60,000 near-identical entries compress 200× with zstd, beyond any real metadata: no ratio limit here.
+        await streamTextFile(p, (t) => scanner.write(t), { ...METADATA_LIMITS, maxRatio: Infinity });
         scanner.end();
       } finally {
         clearInterval(timer);

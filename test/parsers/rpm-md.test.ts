@@ -68,7 +68,7 @@ describe('PrimaryScanner', () => {
     for (const chunk of [1, 7, 4096, text.length]) {
       const s = scanPrimary(text, [LP], chunk);
       expect(s.count).toBe(6);
-      expect(s.packages.map((p) => `${p.name}-${p.epoch}:${p.version}-${p.release}.${p.arch}`)).toEqual([1, 2, 3, 4].map((v) => `${LP}-0:${v}-150600.13.${[3, 6, 9, 12][v - 1]}.1.x86_64`));
+      expect(s.packages.map((p) => `${p.name}-${p.epoch}:${p.version}-${p.release}.${p.arch}`)).toEqual([4, 3, 2, 1].map((v) => `${LP}-0:${v}-150600.13.${[3, 6, 9, 12][v - 1]}.1.x86_64`));
     }
   });
 
@@ -135,5 +135,92 @@ describe('UpdateinfoScanner', () => {
     ['<updates><update>', /./],
   ])('rejects %j', (text, re) => {
     expect(() => scanUpdateinfo(text)).toThrow(re);
+  });
+});
+
+describe('architectures and bounds (issues 21 and 23)', () => {
+  const pkg = (arch: string, ver: string) => `<package type="rpm"><name>${LP}</name><arch>${arch}</arch><version epoch="0" ver="${ver}" rel="1.1"/></package>`;
+  const X86 = new Set(['x86_64']);
+
+  it("keeps only the host's architecture and noarch from one repodata serving several", () => {
+    const text = `<metadata>${pkg('x86_64', '5')}${pkg('s390x', '7')}${pkg('ppc64le', '7')}${pkg('aarch64', '6')}${pkg('noarch', '1')}</metadata>`;
+    const s = new PrimaryScanner('primary.xml', new Set([LP]), undefined, X86);
+    s.write(text);
+    s.end();
+    expect(s.packages.map((p) => `${p.version}.${p.arch}`)).toEqual(['5.x86_64', '1.noarch']);
+    // Without an architecture, every one is kept (newest first).
+    expect(scanPrimary(text).packages.map((p) => `${p.version}.${p.arch}`)).toEqual(['7.s390x', '7.ppc64le', '6.aarch64', '5.x86_64', '1.noarch']);
+  });
+
+  it("keeps only the host's architecture of an advisory's packages, and no advisory that ships none", () => {
+    const text = `<updates>
+      <update status="stable" type="security"><id>S390</id><references><reference type="cve" id="CVE-2025-1"/></references>
+        <pkglist><collection><package name="${LP}" version="7" release="1" arch="s390x"/></collection></pkglist></update>
+      <update status="stable" type="security"><id>MIXED</id><references><reference type="cve" id="CVE-2025-2"/></references>
+        <pkglist><collection><package name="${LP}" version="6" release="1" arch="ppc64le"/><package name="${LP}" version="6" release="1" arch="x86_64"/></collection></pkglist></update>
+    </updates>`;
+    const s = new UpdateinfoScanner('updateinfo.xml', new Set([LP]), undefined, X86);
+    s.write(text);
+    s.end();
+    expect(s.advisories.map((a) => [a.id, a.packages.map((p) => p.arch)])).toEqual([['MIXED', ['x86_64']]]);
+  });
+
+  it('refuses elements nested deeper than 32 at the 33rd, whatever the document', () => {
+    const ok = `<metadata><package>${'<a>'.repeat(30)}${'</a>'.repeat(30)}</package></metadata>`;
+    expect(() => scanPrimary(ok)).not.toThrow();
+    for (const make of [() => new PrimaryScanner('p', new Set([LP])), () => new UpdateinfoScanner('u', new Set([LP]))]) {
+      const s = make();
+      const root = s instanceof PrimaryScanner ? 'metadata' : 'updates';
+      // One write of 300,000 open elements: refused at once, not after all of them.
+      expect(() => s.write(`<${root}>` + '<a b="c">'.repeat(100_000))).toThrow(/elements nested deeper than 32/);
+      expect(() => s.write('<a>')).toThrow(/elements nested deeper than 32/);
+    }
+  });
+
+  it('keeps each edition once and the newest 64 of a name, and refuses more than 10,000 entries of one name', () => {
+    const s = new PrimaryScanner('primary.xml', new Set([LP]));
+    s.write('<metadata>');
+    for (let i = 0; i < 5; i++) s.write(pkg('x86_64', '3'));
+    for (let v = 1; v <= 200; v++) s.write(pkg('x86_64', String(v)));
+    expect(s.packages).toHaveLength(64);
+    expect(s.packages[0]!.version).toBe('200');
+    expect(s.packages[63]!.version).toBe('137');
+    expect(() => {
+      for (let i = 0; i < 10_000; i++) s.write(pkg('x86_64', '5'));
+    }).toThrow(`more than 10000 packages named ${LP}`);
+    // Entries of another architecture count as well (none is kept, but the flood is refused as early).
+    const other = new PrimaryScanner('primary.xml', new Set([LP]), undefined, X86);
+    other.write('<metadata>');
+    expect(() => {
+      for (let i = 0; i <= 10_000; i++) other.write(pkg('s390x', String(i)));
+    }).toThrow(`more than 10000 packages named ${LP}`);
+    expect(other.packages).toEqual([]);
+  });
+
+  it('refuses an updateinfo with more than 1,000 advisories for the wanted packages', () => {
+    const s = new UpdateinfoScanner('updateinfo.xml', new Set([LP]));
+    s.write('<updates>');
+    const update = (i: number) => `<update status="stable"><id>A-${i}</id><pkglist><collection><package name="${LP}" version="${i}" release="1" arch="x86_64"/></collection></pkglist></update>`;
+    for (let i = 0; i < 1000; i++) s.write(update(i));
+    expect(s.advisories).toHaveLength(1000);
+    expect(() => s.write(update(1000))).toThrow(/more than 1000 advisories/);
+    // Of another architecture: none kept, refused as early.
+    const other = new UpdateinfoScanner('updateinfo.xml', new Set([LP]), undefined, X86);
+    other.write('<updates>');
+    expect(() => {
+      for (let i = 0; i <= 1000; i++) other.write(update(i).replace('x86_64', 's390x'));
+    }).toThrow(/more than 1000 advisories/);
+    expect(other.advisories).toEqual([]);
+  });
+});
+
+describe('errors name the file and line, never what the file holds', () => {
+  it.each([
+    ['a root element', () => scanPrimary('<s3cr3t-root/>')],
+    ['a location', () => repomdLocation(parseRepomd('<repomd><data type="primary"><location href="../s3cr3t"/></data></repomd>', 'repomd.xml'), 'primary', 'repomd.xml')],
+    ['an advisory id', () => scanUpdateinfo(`<updates><update><id>s3cr3t</id><pkglist><collection><package name="${LP}" version="" release="1"/></collection></pkglist></update></updates>`)],
+  ])('%s', (_what, run) => {
+    expect(run).toThrow(ParseError);
+    expect(run).not.toThrow(/s3cr3t/);
   });
 });

@@ -3,17 +3,22 @@
 // lock, no root): /etc/zypp/repos.d/*.repo, then for each enabled repository
 // /var/cache/zypp/raw/<alias>/[<path>/]repodata/repomd.xml, and the primary and updateinfo
 // files it lists. Cached until a repository definition or a repomd.xml changes (libzypp touches
-// repomd.xml on every successful refresh and replaces it when the metadata changed).
+// repomd.xml on every successful refresh and replaces it when the metadata changed). Only
+// packages of the running kernel's architecture (and noarch) count, as zypper installs only
+// those. A primary or updateinfo file that failed is not read again until it changes (its size,
+// mtime or inode): the cache recomputes after a failure, and a hostile file must not cost a
+// refusal's work every time.
 
 import { readdirSync, statSync } from 'node:fs';
+import os from 'node:os';
 import type { CollectorContext } from '../../collectors/collector.js';
-import { describeError, isNotFound } from '../../errors.js';
+import { describeError, FileReadError, isNotFound, ParseError } from '../../errors.js';
 import { CommandError } from '../../host/exec.js';
 import { readHostFile, readOptionalHostFile, statStamp } from '../../host/files.js';
 import { streamTextFile, METADATA_LIMITS, type StreamLimits } from '../../host/metadata-stream.js';
-import { hostView, rootfsPath } from '../../host/paths.js';
+import { hostView, procPath, rootfsPath } from '../../host/paths.js';
 import type { KernelRelease } from '../../parsers/kernel.js';
-import { PrimaryScanner, UpdateinfoScanner, parseRepomd, repomdLocation, type Advisory } from '../../parsers/rpm-md.js';
+import { PrimaryScanner, UpdateinfoScanner, archAccepted, parseRepomd, repomdLocation, type Advisory } from '../../parsers/rpm-md.js';
 import type { OfferedUpdates, Offer, RepositoryState } from '../system.js';
 import { livepatchPackageNamesFor } from './names.js';
 import { parseZypperSearch, type SearchHit } from './zypper-search.js';
@@ -128,6 +133,8 @@ const memos = new Map<string, RepoConfigMemo>();
 export interface UpdatesQuestion {
   /** The running kernel's live patch package names. */
   readonly names: readonly string[];
+  /** The running kernel's architecture (rpm's name for it: x86_64, s390x, ppc64le, aarch64). */
+  readonly arch: string;
   readonly config: RepoConfig;
   /** Fingerprint of every enabled repository's repomd.xml. */
   readonly repomd: string;
@@ -137,6 +144,24 @@ export interface UpdatesQuestion {
 
 const zypperKey = (names: readonly string[]) => `zypper search ${names.join(' ')}`;
 
+const ARCH = /^[a-z0-9_]{1,32}$/;
+
+/**
+ * The running kernel's architecture: /proc/sys/kernel/arch (Linux 6.1 and later, under
+ * --path.procfs), else uname(2)'s machine (os.machine()): the kernel the exporter runs on, which
+ * a container shares with its host. Both are the kernel's UTS machine, which on SUSE's
+ * architectures is rpm's name for it (x86_64, s390x, ppc64le, aarch64).
+ */
+export function kernelArch(ctx: CollectorContext): string {
+  try {
+    const text = readOptionalHostFile(procPath(ctx.paths, 'sys/kernel/arch'), 64)?.trim();
+    if (text !== undefined && ARCH.test(text)) return text;
+  } catch {
+    // unreadable: ask uname
+  }
+  return os.machine();
+}
+
 /** What the offered updates depend on, cheap: checked on every scrape, the cache key. */
 export function updatesInputs(ctx: CollectorContext, kernel: KernelRelease): UpdatesQuestion {
   let memo = memos.get(ctx.paths.rootfs);
@@ -144,7 +169,7 @@ export function updatesInputs(ctx: CollectorContext, kernel: KernelRelease): Upd
   const config = memo.get(ctx);
   const names = livepatchPackageNamesFor(kernel);
   const { zypper, zypperIntervalMs } = ctx.config.repositories;
-  return { names, config, repomd: repositoriesStamp(ctx, config), zypper: zypper ? ctx.throttleState(zypperKey(names), zypperIntervalMs) : null };
+  return { names, arch: kernelArch(ctx), config, repomd: repositoriesStamp(ctx, config), zypper: zypper ? ctx.throttleState(zypperKey(names), zypperIntervalMs) : null };
 }
 
 /**
@@ -163,10 +188,54 @@ async function searchWithZypper(ctx: CollectorContext, names: readonly string[])
   throw new CommandError(r);
 }
 
-export async function offeredUpdates(ctx: CollectorContext, question: UpdatesQuestion, limits: StreamLimits = METADATA_LIMITS): Promise<OfferedUpdates> {
+/** A metadata file that could not be read, for what it was read, while its stamp stays the same. */
+interface Failure {
+  readonly stamp: string;
+  readonly error: unknown;
+}
+
+/** Failures caused by a file's content (not by a passing condition such as a full file table): remembered until the file changes. */
+function isContentFailure(err: unknown): boolean {
+  if (err instanceof ParseError) return true;
+  return err instanceof FileReadError && !['EACCES', 'EPERM', 'EMFILE', 'ENFILE', 'EIO', 'EAGAIN', 'EINTR', 'ENOMEM', 'ENOENT', 'ETIMEDOUT'].includes(err.code ?? '');
+}
+
+/** Per host root, the remembered failures by file path (only files of the last computation are kept). */
+const failures = new Map<string, Map<string, Failure>>();
+
+/**
+ * Stream a metadata file into `scanner`, unless it failed before with the same stamp and question
+ * (then its failure again, without reading it).
+ */
+async function readMetadata(file: string, question: string, scanner: { write(t: string): void; end(): void }, limits: StreamLimits, remembered: Map<string, Failure>, seen: Set<string>): Promise<void> {
+  seen.add(file);
+  const stamp = `${statStamp(file) ?? ''}|${question}`;
+  const before = remembered.get(file);
+  if (before && before.stamp === stamp) throw before.error;
+  try {
+    await streamTextFile(file, (t) => scanner.write(t), limits);
+    scanner.end();
+    remembered.delete(file);
+  } catch (err) {
+    if (isContentFailure(err)) remembered.set(file, { stamp, error: err });
+    throw err;
+  }
+}
+
+/** The limits of the metadata reader with the configured decompressed size. */
+export function metadataLimits(ctx: CollectorContext): StreamLimits {
+  return { ...METADATA_LIMITS, maxContentBytes: ctx.config.repositories.maxMetadataBytes };
+}
+
+export async function offeredUpdates(ctx: CollectorContext, question: UpdatesQuestion, limits: StreamLimits = metadataLimits(ctx)): Promise<OfferedUpdates> {
   const { config, names: wantedNames } = question;
   for (const p of config.problems) ctx.problem(p);
   const wanted = new Set(wantedNames);
+  const arches = new Set([question.arch]);
+  let remembered = failures.get(ctx.paths.rootfs);
+  if (!remembered) failures.set(ctx.paths.rootfs, (remembered = new Map()));
+  const seen = new Set<string>();
+  const asked = JSON.stringify([wantedNames, question.arch, limits.maxContentBytes]);
   const repositories: RepositoryState[] = [];
   const offers: Offer[] = [];
   const advisories: Advisory[] = [];
@@ -200,15 +269,11 @@ export async function offeredUpdates(ctx: CollectorContext, question: UpdatesQue
       const index = parseRepomd(text, source);
       const primary = repomdLocation(index, 'primary', source);
       if (primary === undefined) throw new Error(`${source}: lists no primary metadata`);
-      const ps = new PrimaryScanner(hostView(ctx.paths, base + primary), wanted);
-      await streamTextFile(base + primary, (t) => ps.write(t), limits);
-      ps.end();
+      const ps = new PrimaryScanner(hostView(ctx.paths, base + primary), wanted, undefined, arches);
+      await readMetadata(base + primary, asked, ps, limits, remembered, seen);
       const updateinfo = repomdLocation(index, 'updateinfo', source);
-      const us = updateinfo === undefined ? undefined : new UpdateinfoScanner(hostView(ctx.paths, base + updateinfo), wanted);
-      if (us) {
-        await streamTextFile(base + updateinfo!, (t) => us.write(t), limits);
-        us.end();
-      }
+      const us = updateinfo === undefined ? undefined : new UpdateinfoScanner(hostView(ctx.paths, base + updateinfo), wanted, undefined, arches);
+      if (us) await readMetadata(base + updateinfo!, asked, us, limits, remembered, seen);
       // Keep a repository's findings only when all of its files were read.
       for (const pkg of ps.packages) offers.push({ pkg, repository: repo.alias, priority: repo.priority });
       if (us) for (const a of us.advisories) advisories.push(a);
@@ -218,6 +283,7 @@ export async function offeredUpdates(ctx: CollectorContext, question: UpdatesQue
       fail(err);
     }
   }
+  for (const file of remembered.keys()) if (!seen.has(file)) remembered.delete(file);
   const { zypper, zypperIntervalMs } = ctx.config.repositories;
   if (zypper && read === 0 && ctx.commands.zypper && wantedNames.length > 0) {
     // Nothing readable in the cache: zypper's answer (no advisories). zypper names a repository by
@@ -225,6 +291,8 @@ export async function offeredUpdates(ctx: CollectorContext, question: UpdatesQue
     try {
       const t = await ctx.throttled(zypperKey(wantedNames), zypperIntervalMs, () => searchWithZypper(ctx, wantedNames));
       for (const hit of t.value) {
+        // zypper lists every architecture a repository has; it installs only the host's (and noarch).
+        if (!archAccepted(hit.pkg.arch, arches)) continue;
         const repo = config.repos.find((r) => r.enabled && (r.name ?? r.alias) === hit.repository);
         offers.push({ pkg: hit.pkg, repository: repo?.alias ?? hit.repository, priority: repo?.priority ?? 99 });
       }
