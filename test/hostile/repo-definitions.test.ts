@@ -55,7 +55,9 @@ async function firstScrape(files: Record<string, string>) {
     .split('\n')
     .filter((l) => l !== '');
   const series = (family: string) => text.split('\n').filter((l) => l.startsWith(`${family}{`) || l.startsWith(`${family} `));
-  return { text, second, scrapeMs, healthyWorstMs: Math.max(...probes), log, series, bytes: text.length };
+  probes.sort((a, b) => a - b);
+  const healthyP95Ms = probes[Math.floor(probes.length * 0.95)] ?? Infinity;
+  return { text, second, scrapeMs, healthyWorstMs: probes[probes.length - 1] ?? Infinity, healthyP95Ms, log, series, bytes: text.length };
 }
 
 describe('a .repo file of 100,000 sections (1 MB)', () => {
@@ -65,12 +67,15 @@ describe('a .repo file of 100,000 sections (1 MB)', () => {
     const r = await firstScrape({ 'zz-many.repo': big });
     const auto = r.series('klp_repository_autorefresh');
     process.stdout.write(
-      `100,000 sections: first scrape ${r.scrapeMs.toFixed(0)} ms (${r.bytes} bytes), /-/healthy worst ${r.healthyWorstMs.toFixed(0)} ms, ` +
+      `100,000 sections: first scrape ${r.scrapeMs.toFixed(0)} ms (${r.bytes} bytes), /-/healthy p95 ${r.healthyP95Ms.toFixed(0)} ms, worst ${r.healthyWorstMs.toFixed(0)} ms, ` +
         `${auto.length} klp_repository_autorefresh series, ${r.log.length} log lines\n`,
     );
     // Before: the first scrape timed out (60 s), /-/healthy waited 10 s, 100,002 series (5 MB), 100,000 log lines.
     expect(r.scrapeMs).toBeLessThan(5000);
-    expect(r.healthyWorstMs).toBeLessThan(1500);
+    // The definitions are parsed once, on the scrape's path (about 150 ms on an idle core): one probe may wait
+    // for that, on a busy test machine several times longer; the rest are answered at once.
+    expect(r.healthyP95Ms).toBeLessThan(250);
+    expect(r.healthyWorstMs).toBeLessThan(2000);
     expect(auto.length).toBe(100);
     expect(r.series('klp_repository_metadata_age_seconds').length).toBeLessThanOrEqual(100);
     expect(r.text).toContain('klp_repositories_enabled 100002');
@@ -111,16 +116,27 @@ describe('the same aliases again in a second file, and more .repo bytes than are
     expect(r.text).not.toContain('klp_repositories_enabled');
   }, 120_000);
 
-  it('ten files of 0.96 MB each: the first 2 MiB are read, the rest reported in one problem', async () => {
+  it('a section name of 500,000 characters: refused as an alias, never a label or a log field', async () => {
+    const r = await firstScrape({ 'long.repo': `[${'a'.repeat(500_000)}]\n[ok]\n` });
+    const failed = r.log.filter((l) => l.includes('collector failed'));
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatch(/long\.repo: 1 section name is longer than 255 characters; not read/);
+    expect(r.bytes).toBeLessThan(64 * 1024);
+    expect(r.log.every((l) => l.length < 2000)).toBe(true);
+    expect(r.text).toContain('klp_repository_autorefresh{repository="ok"} 0');
+  }, 60_000);
+
+  it('ten files of 0.96 MB each: the first 1 MiB is read, the rest reported in one problem', async () => {
     const files: Record<string, string> = {};
     for (let f = 0; f < 10; f++) files[`f${f}.repo`] = sections(80_000, `f${f}_`);
     const r = await firstScrape(files);
     const failed = r.log.filter((l) => l.includes('collector failed'));
-    process.stdout.write(`10 files of 0.96 MB: first scrape ${r.scrapeMs.toFixed(0)} ms, /-/healthy worst ${r.healthyWorstMs.toFixed(0)} ms, ${r.log.length} log lines\n`);
+    process.stdout.write(`10 files of 0.96 MB: first scrape ${r.scrapeMs.toFixed(0)} ms, /-/healthy p95 ${r.healthyP95Ms.toFixed(0)} ms, worst ${r.healthyWorstMs.toFixed(0)} ms, ${r.log.length} log lines\n`);
     expect(r.scrapeMs).toBeLessThan(5000);
-    expect(r.healthyWorstMs).toBeLessThan(1500);
+    expect(r.healthyP95Ms).toBeLessThan(250);
+    expect(r.healthyWorstMs).toBeLessThan(2000);
     expect(failed).toHaveLength(1);
-    expect(failed[0]).toMatch(/more than 2097152 bytes together; 8 of them not read/);
+    expect(failed[0]).toMatch(/more than 1048576 bytes together; 9 of them not read/);
     expect(r.series('klp_repository_autorefresh').length).toBeLessThanOrEqual(100);
   }, 120_000);
 });

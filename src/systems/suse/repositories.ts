@@ -34,11 +34,13 @@ const ZYPP_CONF = 'etc/zypp/zypp.conf';
 /** Largest zypp.conf or .repo file read (a real one is well under 10 KiB). */
 const CONF_LIMIT = 1024 * 1024;
 /** Bytes of .repo files read in all: they are read and parsed on a scrape's path (1 MiB: about 150 ms). */
-const REPO_FILES_TOTAL_LIMIT = 2 * 1024 * 1024;
+const REPO_FILES_TOTAL_LIMIT = 1024 * 1024;
 const REPOMD_LIMIT = 4 * 1024 * 1024;
 const MAX_REPO_FILES = 1000;
 /** Enabled repositories whose metadata is read and that get series of their own; the rest are counted. */
 export const MAX_REPOSITORIES = 100;
+/** Longest alias: it names a directory of the metadata cache. */
+const MAX_ALIAS = 255;
 /** Problems kept per reading of the definitions: a thousand broken files cost a count, not a thousand messages. */
 const MAX_PROBLEMS = 10;
 
@@ -121,14 +123,18 @@ function read(ctx: CollectorContext): RepoConfig {
         break;
       }
       let twice = 0;
+      let long = 0;
       for (const r of parseRepoFile(text, source)) {
-        if (seen.has(r.alias)) twice++;
+        // No directory can have such a name, so libzypp could not use it; nor is it a label value or a log field.
+        if (r.alias.length > MAX_ALIAS) long++;
+        else if (seen.has(r.alias)) twice++;
         else if (r.enabled) {
           enabled++;
           keepBest(best, r);
         }
         seen.add(r.alias);
       }
+      if (long > 0) problem(`${source}: ${long} ${long === 1 ? 'section name is' : 'section names are'} longer than ${MAX_ALIAS} characters; not read`);
       if (twice > 0) problem(`${source}: ${twice} repository ${twice === 1 ? 'alias is' : 'aliases are'} already defined by an earlier file; the first definition wins`);
     } catch (err) {
       if (!isNotFound(err)) problem(describeError(err));
