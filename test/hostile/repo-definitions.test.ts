@@ -4,7 +4,7 @@
 // latency during it, series, log lines) and asserts the bound.
 
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { rmSync, writeFileSync } from 'node:fs';
+import { rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../helpers/as-user.js';
 import { startExporter } from '../helpers/exporter-process.js';
@@ -138,5 +138,41 @@ describe('the same aliases again in a second file, and more .repo bytes than are
     expect(failed).toHaveLength(1);
     expect(failed[0]).toMatch(/more than 1048576 bytes together; 9 of them not read/);
     expect(r.series('klp_repository_autorefresh').length).toBeLessThanOrEqual(100);
+  }, 120_000);
+});
+
+describe('many .repo files', () => {
+  it('5,000 files: the first 1,000 are read and one problem says so; files added and removed later are seen', async () => {
+    const s = host({});
+    const dir = path.join(s.root, 'etc/zypp/repos.d');
+    const p = await startExporter(s, await freePort());
+    cleanups.push(() => p.stop());
+    const scrape = async () => (await fetch(`${p.url}/metrics`)).text();
+    // A refresh runs in the background once there is a value: the scrapes after a change may still show the old one.
+    const until = async (line: string) => {
+      for (const end = Date.now() + 10_000; Date.now() < end; await sleep(50)) if ((await scrape()).includes(`\n${line}\n`)) return line;
+      return `not seen: ${line}`;
+    };
+    expect(await until('klp_repositories_enabled 2')).toBe('klp_repositories_enabled 2');
+    writeFileSync(path.join(dir, 'added.repo'), sections(150, 'p'));
+    expect(await until('klp_repositories_ignored 52')).toBe('klp_repositories_ignored 52');
+    unlinkSync(path.join(dir, 'added.repo'));
+    expect(await until('klp_repositories_ignored 0')).toBe('klp_repositories_ignored 0');
+    expect(await until('klp_repositories_enabled 2')).toBe('klp_repositories_enabled 2');
+    for (let i = 0; i < 5000; i++) writeFileSync(path.join(dir, `m${String(i).padStart(4, '0')}.repo`), `[m${i}]\nenabled=0\n`);
+    const t0 = performance.now();
+    expect(await until('klp_scrape_collector_success{collector="repositories"} 0')).toBe('klp_scrape_collector_success{collector="repositories"} 0');
+    const ms = performance.now() - t0;
+    const again = performance.now();
+    await scrape();
+    const againMs = performance.now() - again;
+    process.stdout.write(`5,000 .repo files: seen within ${ms.toFixed(0)} ms, the next scrape (unchanged) ${againMs.toFixed(0)} ms\n`);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(
+      p
+        .stderr()
+        .split('\n')
+        .filter((l) => l.includes('more than 1000 .repo files')),
+    ).toHaveLength(1);
   }, 120_000);
 });

@@ -137,6 +137,7 @@ describe('repository definitions, zypp.conf and lifecycle data that hold or poin
   it('kernel files linked to /etc/shadow and /proc/self/environ (os-release, osrelease, tainted, a live patch attribute)', async () => {
     for (const [rel, target] of [
       ['etc/os-release', fakeShadow],
+      ['etc/os-release', '/proc/self/environ'],
       ['proc/sys/kernel/tainted', '/proc/self/environ'],
       ['sys/kernel/livepatch/livepatch_3_150600_13_9_1/enabled', fakeShadow],
     ] as const) {

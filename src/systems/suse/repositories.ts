@@ -56,11 +56,23 @@ class RepoConfigMemo {
   }
 }
 
-/** The .repo files of the repositories directory, sorted; missing directory → none. */
+/** The last listing of a repositories directory, by its stamp: a directory of 100,000 entries is not listed on every scrape. */
+const listings = new Map<string, { stamp: string; files: string[] }>();
+
+/** The .repo files of the repositories directory, sorted; a missing directory throws (ENOENT). */
 function repoFiles(dir: string): string[] {
-  return readdirSync(dir)
+  // Adding, removing or renaming an entry changes the directory's modification time.
+  const stamp = statStamp(dir);
+  const last = listings.get(dir);
+  if (stamp !== undefined && last?.stamp === stamp) return last.files;
+  const files = readdirSync(dir)
     .filter((n) => n.endsWith('.repo'))
     .sort();
+  if (stamp !== undefined) {
+    if (listings.size >= 16) listings.clear();
+    listings.set(dir, { stamp, files });
+  }
+  return files;
 }
 
 /** Fingerprint of zypp.conf, the repositories directory and its .repo files. */
