@@ -56,8 +56,8 @@ async function firstScrape(files: Record<string, string>) {
     .filter((l) => l !== '');
   const series = (family: string) => text.split('\n').filter((l) => l.startsWith(`${family}{`) || l.startsWith(`${family} `));
   probes.sort((a, b) => a - b);
-  const healthyP95Ms = probes[Math.floor(probes.length * 0.95)] ?? Infinity;
-  return { text, second, scrapeMs, healthyWorstMs: probes[probes.length - 1] ?? Infinity, healthyP95Ms, log, series, bytes: text.length };
+  const healthySlow = probes.filter((ms) => ms > 250).length;
+  return { text, second, scrapeMs, healthyWorstMs: probes[probes.length - 1] ?? Infinity, healthySlow, probes: probes.length, log, series, bytes: text.length };
 }
 
 describe('a .repo file of 100,000 sections (1 MB)', () => {
@@ -67,14 +67,14 @@ describe('a .repo file of 100,000 sections (1 MB)', () => {
     const r = await firstScrape({ 'zz-many.repo': big });
     const auto = r.series('klp_repository_autorefresh');
     process.stdout.write(
-      `100,000 sections: first scrape ${r.scrapeMs.toFixed(0)} ms (${r.bytes} bytes), /-/healthy p95 ${r.healthyP95Ms.toFixed(0)} ms, worst ${r.healthyWorstMs.toFixed(0)} ms, ` +
+      `100,000 sections: first scrape ${r.scrapeMs.toFixed(0)} ms (${r.bytes} bytes), /-/healthy worst ${r.healthyWorstMs.toFixed(0)} ms (${r.healthySlow} of ${r.probes} probes over 250 ms), ` +
         `${auto.length} klp_repository_autorefresh series, ${r.log.length} log lines\n`,
     );
     // Before: the first scrape timed out (60 s), /-/healthy waited 10 s, 100,002 series (5 MB), 100,000 log lines.
     expect(r.scrapeMs).toBeLessThan(5000);
-    // The definitions are parsed once, on the scrape's path (about 150 ms on an idle core): one probe may wait
-    // for that, on a busy test machine several times longer; the rest are answered at once.
-    expect(r.healthyP95Ms).toBeLessThan(250);
+    // The definitions are parsed once, on the scrape's path (about 150 ms on an idle core): one or two probes
+    // may wait for that, on a busy test machine several times longer; the others are answered within 250 ms.
+    expect(r.healthySlow).toBeLessThanOrEqual(2);
     expect(r.healthyWorstMs).toBeLessThan(2000);
     expect(auto.length).toBe(100);
     expect(r.series('klp_repository_metadata_age_seconds').length).toBeLessThanOrEqual(100);
@@ -131,9 +131,11 @@ describe('the same aliases again in a second file, and more .repo bytes than are
     for (let f = 0; f < 10; f++) files[`f${f}.repo`] = sections(80_000, `f${f}_`);
     const r = await firstScrape(files);
     const failed = r.log.filter((l) => l.includes('collector failed'));
-    process.stdout.write(`10 files of 0.96 MB: first scrape ${r.scrapeMs.toFixed(0)} ms, /-/healthy p95 ${r.healthyP95Ms.toFixed(0)} ms, worst ${r.healthyWorstMs.toFixed(0)} ms, ${r.log.length} log lines\n`);
+    process.stdout.write(
+      `10 files of 0.96 MB: first scrape ${r.scrapeMs.toFixed(0)} ms, /-/healthy worst ${r.healthyWorstMs.toFixed(0)} ms (${r.healthySlow} of ${r.probes} probes over 250 ms), ${r.log.length} log lines\n`,
+    );
     expect(r.scrapeMs).toBeLessThan(5000);
-    expect(r.healthyP95Ms).toBeLessThan(250);
+    expect(r.healthySlow).toBeLessThanOrEqual(2);
     expect(r.healthyWorstMs).toBeLessThan(2000);
     expect(failed).toHaveLength(1);
     expect(failed[0]).toMatch(/more than 1048576 bytes together; 9 of them not read/);
