@@ -47,3 +47,35 @@ export function describeError(err: unknown): string {
   if (err instanceof Error) return err.message.replace(/\s+/g, ' ').trim();
   return String(err);
 }
+
+/** A place in a host file: its line and, when the caller knows it is one of its own key names, the key. */
+export interface FilePlace {
+  readonly line?: number;
+  readonly key?: string;
+}
+
+/** "line <n>: key <k>: <problem>", from the place only. */
+function placed(at: FilePlace, problem: string): string {
+  return [at.line === undefined ? undefined : `line ${at.line}`, at.key === undefined ? undefined : `key ${at.key}`, problem].filter((p) => p !== undefined).join(': ');
+}
+
+/** "<file>: line <n>: key <k>: <problem>": a problem in a host file, told without its content (see FileContentError). */
+export function fileProblem(source: string, at: FilePlace, problem: string): string {
+  return `${source}: ${placed(at, problem)}`;
+}
+
+/**
+ * A host file that does not have the expected shape, described without its content: a repository
+ * definition or a config file may hold an access token, or be a symbolic link to /etc/shadow or
+ * /proc/self/environ, so the message is made of the file, the line, a key name the parser knows
+ * and a fixed problem text, never of what the file holds.
+ */
+export class FileContentError extends ParseError {
+  readonly line: number | undefined;
+  readonly key: string | undefined;
+  constructor(source: string, at: FilePlace, problem: string) {
+    super(source, placed(at, problem));
+    this.line = at.line;
+    this.key = at.key;
+  }
+}

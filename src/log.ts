@@ -5,6 +5,11 @@
 // exporter (journald under load, a stuck container runtime), at most MAX_QUEUED_BYTES wait in
 // memory; further lines are dropped and counted, and one line says how many once the reader has
 // caught up. A reader that went away (EPIPE) ends logging, never the process.
+//
+// Nor can a repeated cause flood it: the exporter's logger (main.ts) writes the same line (level,
+// message and fields) at most once per REPEAT_INTERVAL_MS; the next time it is written, a field
+// `suppressed=N` says how many were left out meanwhile. Lines about different causes (another
+// file, collector or error) differ in their fields and stay separate.
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFormat = 'logfmt' | 'json';
@@ -27,8 +32,55 @@ type Sink = (line: string) => void;
 /** Log bytes that may wait for a slow reader before lines are dropped. */
 const MAX_QUEUED_BYTES = 1024 * 1024;
 
-export function createLogger(level: LogLevel, format: LogFormat, sink: Sink = streamSink(process.stderr, format)): Logger {
-  return make(level, format, sink, {});
+/** The same line is written at most once per this interval. */
+export const REPEAT_INTERVAL_MS = 60_000;
+/** Distinct lines remembered for that: beyond, the longest unrepeated are forgotten (bounded memory). */
+const MAX_REMEMBERED_LINES = 4096;
+
+export interface LoggerOptions {
+  /** Write the same line at most once per this many ms (REPEAT_INTERVAL_MS for the exporter); 0 or absent: every line. */
+  readonly repeatIntervalMs?: number;
+  /** Monotonic milliseconds (tests). */
+  readonly now?: () => number;
+}
+
+export function createLogger(level: LogLevel, format: LogFormat, sink: Sink = streamSink(process.stderr, format), options: LoggerOptions = {}): Logger {
+  const interval = options.repeatIntervalMs ?? 0;
+  const repeats = interval > 0 ? new RepeatLimiter(options.now ?? (() => performance.now()), interval, MAX_REMEMBERED_LINES) : undefined;
+  return make(level, format, sink, {}, repeats);
+}
+
+/**
+ * When each distinct line was last written and how many times it was left out since. Entries are
+ * kept in the order they were last written (a Map keeps insertion order), so the oldest are first.
+ */
+class RepeatLimiter {
+  private readonly lines = new Map<string, { at: number; suppressed: number }>();
+
+  constructor(
+    private readonly now: () => number,
+    private readonly intervalMs: number,
+    private readonly max: number,
+  ) {}
+
+  /** undefined: leave the line out; else write it, saying how many were left out before it. */
+  admit(key: string): number | undefined {
+    const at = this.now();
+    const last = this.lines.get(key);
+    if (last && at - last.at < this.intervalMs && at >= last.at) {
+      last.suppressed++;
+      return undefined;
+    }
+    this.lines.delete(key);
+    this.lines.set(key, { at, suppressed: 0 });
+    // Forget lines not written for an interval that left nothing out, then the oldest beyond the bound.
+    for (const [k, v] of this.lines) {
+      if (this.lines.size <= this.max && (at - v.at < this.intervalMs || v.suppressed > 0)) break;
+      if (k !== key) this.lines.delete(k);
+      else break;
+    }
+    return last?.suppressed ?? 0;
+  }
 }
 
 /**
@@ -78,11 +130,14 @@ function formatLine(format: LogFormat, fields: LogFields): string {
 /** A logger that writes nothing (tests, benchmarks). */
 export const silentLogger: Logger = createLogger('error', 'logfmt', () => undefined);
 
-function make(level: LogLevel, format: LogFormat, sink: Sink, base: LogFields): Logger {
+function make(level: LogLevel, format: LogFormat, sink: Sink, base: LogFields, repeats: RepeatLimiter | undefined): Logger {
   const min = LOG_LEVELS.indexOf(level);
   const emit = (lvl: LogLevel) => (msg: string, fields?: LogFields) => {
     if (LOG_LEVELS.indexOf(lvl) < min) return;
-    const all: LogFields = { ts: new Date().toISOString(), level: lvl, msg, ...base, ...fields };
+    const rest: LogFields = { level: lvl, msg, ...base, ...fields };
+    const suppressed = repeats ? repeats.admit(JSON.stringify(rest)) : 0;
+    if (suppressed === undefined) return;
+    const all: LogFields = { ts: new Date().toISOString(), ...rest, ...(suppressed > 0 ? { suppressed } : {}) };
     sink(formatLine(format, all));
   };
   return {
@@ -90,7 +145,7 @@ function make(level: LogLevel, format: LogFormat, sink: Sink, base: LogFields): 
     info: emit('info'),
     warn: emit('warn'),
     error: emit('error'),
-    child: (fields) => make(level, format, sink, { ...base, ...fields }),
+    child: (fields) => make(level, format, sink, { ...base, ...fields }, repeats),
   };
 }
 

@@ -11,7 +11,7 @@ import { helpText, loadConfig, parseCommandLine, type CommandLine, type Config }
 import { describeError, ExporterError } from './errors.js';
 import { Exporter, type ExporterOptions } from './exporter.js';
 import { resolveHostPaths } from './host/paths.js';
-import { createLogger, type Logger } from './log.js';
+import { createLogger, REPEAT_INTERVAL_MS, type Logger } from './log.js';
 import { dashboardCommand, rulesCommand, SUBCOMMANDS_HELP, UsageError } from './monitoring.js';
 import type { WebConfig } from './web/index.js';
 
@@ -209,7 +209,8 @@ export async function main(argv: readonly string[], opts: ExporterOptions = {}):
     process.stderr.write(`klp_exporter: ${describeError(err)}\n`);
     return 2;
   }
-  const log = createLogger(config.log.level, config.log.format);
+  // The same line at most once a minute: a repeated cause (a reload storm, a broken file) cannot flood the log.
+  const log = createLogger(config.log.level, config.log.format, undefined, { repeatIntervalMs: REPEAT_INTERVAL_MS });
   if (cmd.check) {
     process.stdout.write(`configuration OK${cmd.configFile ? `: ${cmd.configFile}` : ''}\n`);
     return 0;

@@ -14,6 +14,7 @@ const adv = (id: string, version: number, cves: string[], status = 'stable'): Ad
 const repos = (versions: number[], advisories: Advisory[]): OfferedUpdates => ({
   repositories: [{ alias: 'lp', autorefresh: true, refreshedMs: 0 }],
   read: 1,
+  ignored: 0,
   failed: 0,
   complete: true,
   offers: versions.map((v) => ({ pkg: pkg(v), repository: 'lp', priority: 99 })),

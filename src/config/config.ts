@@ -248,11 +248,11 @@ function fromYaml(v: unknown, s: Setting, file: string, key: string): Value {
 }
 
 /** Parse `[host]:port`: ":10055" → every interface; "127.0.0.1:10055"; "[::1]:10055". */
-function parseListenAddress(address: string): ListenAddress {
+function parseListenAddress(address: string, echo = true): ListenAddress {
   const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(address);
-  if (!m) throw new ConfigError(`invalid listen address ${boundedValue(address)}: expected [host]:port`);
+  if (!m) throw new ConfigError(`invalid listen address${shown(address, echo)}: expected [host]:port`);
   const port = Number(m[3]);
-  if (port > 65535) throw new ConfigError(`invalid listen address ${boundedValue(address)}: port must be 0 to 65535`);
+  if (port > 65535) throw new ConfigError(`invalid listen address${shown(address, echo)}: port must be 0 to 65535`);
   const host = m[1] ?? m[2];
   return { address, host: host === '' ? undefined : host, port };
 }
@@ -273,8 +273,11 @@ export function buildConfig(fileValues: Values, flagValues: Values, file?: strin
     const s = BY_FLAG.get(flag)!;
     const raw = flagValues.get(flag) ?? fileValues.get(flag) ?? s.default;
     if (raw === undefined) return undefined;
-    return check(raw, s, settingOrigin(fileValues, flagValues, flag, file));
+    // A value from the config file is never repeated (the file may be a link to a secret); a flag's value is.
+    return check(raw, s, whereOf(flag), !fileValues.has(flag) || flagValues.has(flag));
   };
+  /** Where a setting's value comes from: the flag, the file and line, or the default. */
+  const whereOf = (flag: string): string => settingOrigin(fileValues, flagValues, flag, file);
   const str = (f: string) => get(f) as string;
   const optStr = (f: string) => get(f) as string | undefined;
   const bool = (f: string) => get(f) as boolean;
@@ -283,7 +286,8 @@ export function buildConfig(fileValues: Values, flagValues: Values, file?: strin
   const collectors = Object.fromEntries(COLLECTOR_NAMES.map((n) => [n, bool(`collector.${n}`)])) as Record<CollectorName, boolean>;
   const telemetryPath = str('web.telemetry-path');
   if (!telemetryPath.startsWith('/') || ['/', '/-/healthy', '/-/reload'].includes(telemetryPath)) {
-    throw new ConfigError(`web.telemetry-path: must start with "/" and not be "/", "/-/healthy" or "/-/reload", got ${boundedValue(telemetryPath)}`);
+    const echo = !fileValues.has('web.telemetry-path') || flagValues.has('web.telemetry-path');
+    throw new ConfigError(`${whereOf('web.telemetry-path')}: must start with "/" and not be "/", "/-/healthy" or "/-/reload"${echo ? `, got ${boundedValue(telemetryPath)}` : ''}`);
   }
 
   const configDir = file ? path.dirname(path.resolve(file)) : process.cwd();
@@ -315,7 +319,13 @@ export function buildConfig(fileValues: Values, flagValues: Values, file?: strin
   };
 }
 
-function check(raw: Value, s: Setting, where: string): Value | ListenAddress[] {
+/** " <value>" (quoted, cut short) when `echo`, else nothing. */
+function shown(value: unknown, echo: boolean): string {
+  return echo ? ` ${boundedValue(value)}` : '';
+}
+
+/** `echo`: whether a message may repeat the value (a flag's, never one from the config file). */
+function check(raw: Value, s: Setting, where: string, echo: boolean): Value | ListenAddress[] {
   const t = s.type;
   if (t.kind === 'listen-addresses') {
     const list = typeof raw === 'string' ? [raw] : Array.isArray(raw) ? raw : undefined;
@@ -325,12 +335,12 @@ function check(raw: Value, s: Setting, where: string): Value | ListenAddress[] {
     return list.map((a) => {
       let parsed: ListenAddress;
       try {
-        parsed = parseListenAddress(a);
+        parsed = parseListenAddress(a, echo);
       } catch (err) {
         throw new ConfigError(`${where}: ${(err as Error).message}`);
       }
       const key = `${parsed.host ?? ''}|${parsed.port}`;
-      if (parsed.port !== 0 && seen.has(key)) throw new ConfigError(`${where}: ${boundedValue(a)} given more than once`);
+      if (parsed.port !== 0 && seen.has(key)) throw new ConfigError(`${where}:${shown(a, echo) || ' an address'} given more than once`);
       seen.add(key);
       return parsed;
     });
@@ -342,17 +352,17 @@ function check(raw: Value, s: Setting, where: string): Value | ListenAddress[] {
       return raw;
     case 'duration': {
       const ms = typeof raw === 'string' ? parseDuration(raw) : undefined;
-      if (ms === undefined) throw new ConfigError(`${where}: not a duration (like 500ms, 5s, 2m, 6h): ${boundedValue(raw)}`);
+      if (ms === undefined) throw new ConfigError(`${where}: not a duration (like 500ms, 5s, 2m, 6h)${echo ? `: ${boundedValue(raw)}` : ''}`);
       if (s.flag === 'exec.timeout' && ms < 100) throw new ConfigError(`${where}: must be at least 100ms`);
       return ms;
     }
     case 'int': {
       const n = typeof raw === 'number' ? raw : /^-?\d+$/.test(String(raw)) ? Number(raw) : NaN;
-      if (!Number.isInteger(n) || n < t.min || n > t.max) throw new ConfigError(`${where}: expected a whole number from ${t.min} to ${t.max}, got ${boundedValue(raw)}`);
+      if (!Number.isInteger(n) || n < t.min || n > t.max) throw new ConfigError(`${where}: expected a whole number from ${t.min} to ${t.max}${echo ? `, got ${boundedValue(raw)}` : ''}`);
       return n;
     }
     case 'enum':
-      if (typeof raw !== 'string' || !t.values.includes(raw)) throw new ConfigError(`${where}: expected one of ${t.values.join(', ')}, got ${boundedValue(raw)}`);
+      if (typeof raw !== 'string' || !t.values.includes(raw)) throw new ConfigError(`${where}: expected one of ${t.values.join(', ')}${echo ? `, got ${boundedValue(raw)}` : ''}`);
       return raw;
     case 'string':
     case 'path':

@@ -49,7 +49,7 @@ export function yamlShapeProblem(text: string): string | undefined {
 /** Longest user value an error message repeats. */
 const MAX_ECHOED_VALUE = 40;
 
-/** A user's value, quoted and cut to MAX_ECHOED_VALUE characters. */
+/** A value given on the command line, quoted and cut to MAX_ECHOED_VALUE characters (a value from a file is never repeated). */
 export function boundedValue(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   const text = String(value);

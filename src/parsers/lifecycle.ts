@@ -5,7 +5,7 @@
 // matched against the package edition (version-release); date is YYYY-MM-DD (UTC). When several
 // lines match, the last one wins.
 
-import { ParseError } from '../errors.js';
+import { fileProblem, ParseError } from '../errors.js';
 import { parseIsoDate } from './date.js';
 
 /** A compiled name or version pattern: a glob (see globMatcher) or a /regex/ from the data file. */
@@ -58,20 +58,21 @@ export function parseLifecycleData(text: string, source: string, firstLine = 1):
   function parseLine(raw: string, i: number): void {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
-    // Built only for the few problems that are kept.
-    const where = (): string => `${source}:${i + 1}`;
-    if (line.length > MAX_LINE) return void kept.push(() => `${where()}: line longer than ${MAX_LINE} characters`);
+    // Built only for the few problems that are kept; the file, the line and the problem, never the line's text
+    // (a data file may be a link to /etc/shadow or /proc/self/environ).
+    const at = (problem: string) => () => fileProblem(source, { line: i + 1 }, problem);
+    if (line.length > MAX_LINE) return void kept.push(at(`line longer than ${MAX_LINE} characters`));
     const second = line.indexOf(',', line.indexOf(',') + 1);
     const fields = second > 0 ? splitCsv(line) : undefined;
-    if (!fields || fields.length < 3) return void kept.push(() => `${where()}: expected name,version,date[,successor]`);
+    if (!fields || fields.length < 3) return void kept.push(at('expected name,version,date[,successor]'));
     const [nameText, versionText, dateText] = fields.map((f) => f.trim()) as [string, string, string];
-    if (nameText === '') return void kept.push(() => `${where()}: empty name`);
+    if (nameText === '') return void kept.push(at('empty name'));
     let name: string | Matcher;
     if (nameText.length >= 2 && nameText.startsWith('/') && nameText.endsWith('/')) {
       try {
         name = new RegExp(nameText.slice(1, -1));
       } catch {
-        return void kept.push(() => `${where()}: invalid regular expression ${JSON.stringify(nameText.slice(0, 40))}`);
+        return void kept.push(at('invalid regular expression'));
       }
     } else {
       name = nameText.includes('*') || nameText.includes('?') ? globMatcher(nameText) : nameText;
@@ -79,9 +80,9 @@ export function parseLifecycleData(text: string, source: string, firstLine = 1):
     let date: number | undefined;
     if (dateText !== '') {
       date = parseIsoDate(dateText);
-      if (date === undefined) return void kept.push(() => `${where()}: invalid date ${JSON.stringify(dateText.slice(0, 40))}`);
+      if (date === undefined) return void kept.push(at('invalid date'));
     } else if ((fields[3] ?? '').trim() === '') {
-      return void kept.push(() => `${where()}: no date and no successor`);
+      return void kept.push(at('no date and no successor'));
     }
     entries.push({ name, version: globMatcher(versionText === '' ? '*' : versionText), date, line: i + 1, source });
   }

@@ -14,7 +14,7 @@ export interface Taint {
 
 export function parseTainted(text: string, source = '/proc/sys/kernel/tainted'): Taint {
   const t = text.trim();
-  if (!/^\d{1,20}$/.test(t)) throw new ParseError(source, `not a decimal number: ${JSON.stringify(t.slice(0, 40))}`);
+  if (!/^\d{1,20}$/.test(t)) throw new ParseError(source, 'not a decimal number'); // never quoted: the file could be a link to a secret
   const big = BigInt(t);
   if (big >= 1n << 64n) throw new ParseError(source, 'value out of range');
   return { value: Number(big), livepatch: ((big >> BigInt(TAINT_LIVEPATCH_BIT)) & 1n) === 1n };

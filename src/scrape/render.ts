@@ -144,8 +144,10 @@ export async function renderMetrics(s: Snapshot, d: Status, o: RenderOptions): P
   if (s.repositories) {
     const REPO_NOTE = 'Cached: refreshed when a repository definition or its repomd.xml changes.';
     const repos = s.repositories.repositories;
-    // Not when a .repo file could not be read: the count would be made up.
-    if (s.repositories.complete) set(gauge('klp_repositories_enabled', `Number of enabled zypp repositories (/etc/zypp/repos.d). ${REPO_NOTE}`), repos.length);
+    // Not when a .repo file could not be read: the counts would be made up.
+    if (s.repositories.complete) set(gauge('klp_repositories_enabled', `Number of enabled zypp repositories (/etc/zypp/repos.d). ${REPO_NOTE}`), repos.length + s.repositories.ignored);
+    if (s.repositories.complete)
+      set(gauge('klp_repositories_ignored', `Number of enabled zypp repositories beyond the most the exporter reads (100, by priority): not read, no series of their own. ${REPO_NOTE}`), s.repositories.ignored);
     const refreshed = repos.filter((r) => r.refreshedMs !== undefined);
     if (refreshed.length > 0) {
       const age = gauge('klp_repository_metadata_age_seconds', "Seconds since the enabled repository's metadata was last refreshed (modification time of its cached repomd.xml), computed at scrape time.", ['repository']);

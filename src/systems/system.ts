@@ -78,8 +78,10 @@ export interface Offer {
 
 /** What the enabled repositories offer for the running kernel (the repositories collector). */
 export interface OfferedUpdates {
-  /** Enabled repositories, in alias order. */
+  /** Enabled repositories, in alias order (at most the number the system reads). */
   readonly repositories: readonly RepositoryState[];
+  /** Enabled repositories beyond that number: not read, no series of their own. */
+  readonly ignored: number;
   /** Number of enabled repositories whose metadata was read. */
   readonly read: number;
   /** Number of enabled repositories with cached metadata that could not be read. */

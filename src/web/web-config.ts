@@ -41,7 +41,7 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { boundedValue, safeKey, yamlErrorText, yamlShapeProblem } from '../config/yaml-shape.js';
+import { safeKey, yamlErrorText, yamlShapeProblem } from '../config/yaml-shape.js';
 import { fileErrorReason } from '../host/files.js';
 import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Node as YamlNode } from 'yaml';
 
@@ -186,7 +186,7 @@ function strList(node: YamlNode | null, key: string, fail: Fail): string[] {
 
 function oneOf<T extends string>(value: string, allowed: readonly T[], key: string, fail: Fail, offset?: number): T {
   if (!(allowed as readonly string[]).includes(value)) {
-    fail(key, `invalid value ${boundedValue(value)} (expected one of ${allowed.join(', ')})`, offset);
+    fail(key, `invalid value (expected one of ${allowed.join(', ')})`, offset); // the value is not repeated: the file's content never is
   }
   return value as T;
 }
@@ -258,7 +258,7 @@ export function parseWebConfig(text: string, where: { file: string; dir: string 
             bool(hv, `${k}.http2`, fail); // accepted for compatibility; Node's server here speaks HTTP/1.1
           } else if (hk === 'headers') {
             for (const [name, valueNode] of mapEntries(hv, `${k}.headers`, fail)) {
-              const key = `${k}.headers.${name}`;
+              const key = `${k}.headers.${safeKey(name)}`;
               const value = str(valueNode, key, fail);
               if (!(name in EXTRA_HEADERS)) {
                 fail(key, `header can not be configured (allowed: ${Object.keys(EXTRA_HEADERS).join(', ')})`, startOf(valueNode));
@@ -329,7 +329,7 @@ function parseTls(node: YamlNode | null, dir: string, fail: Fail): TlsServerConf
       case 'cipher_suites':
         t.ciphers = [];
         strList(v, key, fail).forEach((name, i) => {
-          if (!(name in CIPHER_SUITES)) fail(`${key}[${i}]`, `unknown cipher suite ${boundedValue(name)}`);
+          if (!(name in CIPHER_SUITES)) fail(`${key}[${i}]`, 'unknown cipher suite');
           const openssl = CIPHER_SUITES[name];
           if (openssl) t.ciphers.push(openssl);
         });
@@ -337,7 +337,7 @@ function parseTls(node: YamlNode | null, dir: string, fail: Fail): TlsServerConf
       case 'curve_preferences':
         t.curves = strList(v, key, fail).map((name, i) => {
           const group = CURVES[name];
-          if (!group) fail(`${key}[${i}]`, `unknown curve ${boundedValue(name)} (expected one of ${Object.keys(CURVES).join(', ')})`);
+          if (!group) fail(`${key}[${i}]`, `unknown curve (expected one of ${Object.keys(CURVES).join(', ')})`);
           return group;
         });
         break;

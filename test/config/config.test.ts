@@ -46,11 +46,11 @@ describe('config files', () => {
   });
 
   it.each([
-    ['bad-duration.bad.yml', 'bad-duration.bad.yml:2: exec.timeout: not a duration (like 500ms, 5s, 2m, 6h): "5 seconds"'],
-    ['bad-enum.bad.yml', 'bad-enum.bad.yml:2: log.level: expected one of debug, info, warn, error, got "verbose"'],
-    ['out-of-range.bad.yml', 'out-of-range.bad.yml:3: collector.lifecycle.fallback_months: expected a whole number from 0 to 120, got 500'],
-  ])('%s is rejected when the config is built', (name, message) => {
-    expect(() => buildConfig(parseFile(name), new Map(), name)).toThrow(message);
+    ['bad-duration.bad.yml', 'bad-duration.bad.yml:2: exec.timeout: not a duration (like 500ms, 5s, 2m, 6h)'],
+    ['bad-enum.bad.yml', 'bad-enum.bad.yml:2: log.level: expected one of debug, info, warn, error'],
+    ['out-of-range.bad.yml', 'out-of-range.bad.yml:3: collector.lifecycle.fallback_months: expected a whole number from 0 to 120'],
+  ])('%s is rejected when the config is built, without repeating the value', (name, message) => {
+    expect(() => buildConfig(parseFile(name), new Map(), name)).toThrow(new ConfigError(message));
   });
 
   it('the documented example is valid and equals the defaults', () => {
@@ -132,7 +132,7 @@ describe('flags', () => {
 
   it('takes one listen address or a list of them from the config file, and checks them', () => {
     expect(buildConfig(parseConfigFile('web:\n  listen_address: ["127.0.0.1:1", "[::1]:2"]\n', 'x.yml'), new Map(), 'x.yml').web.listenAddresses.map((a) => a.port)).toEqual([1, 2]);
-    expect(() => buildConfig(parseConfigFile('web:\n  listen_address: 10055\n', 'x.yml'), new Map(), 'x.yml')).toThrow('x.yml:2: web.listen_address: invalid listen address "10055"');
+    expect(() => buildConfig(parseConfigFile('web:\n  listen_address: 10055\n', 'x.yml'), new Map(), 'x.yml')).toThrow('x.yml:2: web.listen_address: invalid listen address: expected [host]:port');
     expect(() => buildConfig(parseConfigFile('web:\n  listen_address: []\n', 'x.yml'), new Map(), 'x.yml')).toThrow('x.yml:2: web.listen_address: expected at least one address');
   });
 

@@ -67,6 +67,7 @@ const DEPENDS: Record<string, readonly CollectorName[]> = {
   klp_patch_days_until_expiry: ['lifecycle', 'packages', 'kernel'],
   klp_patch_expiry_source: ['lifecycle', 'packages', 'kernel'],
   klp_repositories_enabled: ['repositories'],
+  klp_repositories_ignored: ['repositories'],
   klp_repository_metadata_age_seconds: ['repositories'],
   klp_repository_autorefresh: ['repositories'],
   klp_patch_available_version: ['repositories', 'kernel'],

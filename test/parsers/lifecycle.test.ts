@@ -48,11 +48,11 @@ describe('parseLifecycleData + findLifecycleEntry', () => {
     const bad = parseLifecycleData('a,*,2025-13-40\nb,*\n/[/,*,2025-01-01\n"open,*,2025-01-01\nc,*,\nd,*,2025-02-30\ne,*,2025-03-01\n', 'x.lifecycle');
     expect(bad.entries.map((e) => e.name)).toEqual(['e']);
     expect(bad.problems).toEqual([
-      'x.lifecycle:1: invalid date "2025-13-40"',
-      'x.lifecycle:2: expected name,version,date[,successor]',
-      'x.lifecycle:3: invalid regular expression "/[/"',
-      'x.lifecycle:4: expected name,version,date[,successor]',
-      'x.lifecycle:5: no date and no successor',
+      'x.lifecycle: line 1: invalid date',
+      'x.lifecycle: line 2: expected name,version,date[,successor]',
+      'x.lifecycle: line 3: invalid regular expression',
+      'x.lifecycle: line 4: expected name,version,date[,successor]',
+      'x.lifecycle: line 5: no date and no successor',
     ]);
     // Only the first few are kept, all are counted.
     expect(bad.problemCount).toBe(6);
@@ -65,7 +65,7 @@ describe('parseLifecycleData + findLifecycleEntry', () => {
     expect(data.entries.map((e) => [e.name, e.line])).toEqual([['e', 2_000_001]]);
   });
   it('a run of lines parsed on its own keeps the line numbers of the file', () => {
-    expect(parseLifecycleData('x\n', 'f', 41).problems).toEqual(['f:41: expected name,version,date[,successor]']);
+    expect(parseLifecycleData('x\n', 'f', 41).problems).toEqual(['f: line 41: expected name,version,date[,successor]']);
   });
 });
 

@@ -26,16 +26,28 @@ import { DEFAULT_ZYPP_DIRS, escapedAlias, parseRepoFile, parseZyppConf, repoSubP
 
 export interface RepoConfig {
   readonly dirs: ZyppDirs;
+  /** The enabled repositories whose metadata is read (at most MAX_REPOSITORIES), in alias order. */
   readonly repos: readonly RepoDefinition[];
+  /** Enabled repositories beyond MAX_REPOSITORIES: not read, no series of their own, only counted. */
+  readonly ignored: number;
   readonly problems: readonly string[];
   /** Fingerprint of zypp.conf, the repos.d directory and every .repo file. */
   readonly stamp: string;
 }
 
 const ZYPP_CONF = 'etc/zypp/zypp.conf';
+/** Largest zypp.conf or .repo file read (a real one is well under 10 KiB). */
 const CONF_LIMIT = 1024 * 1024;
+/** Bytes of .repo files read in all: they are read and parsed on a scrape's path (1 MiB: about 150 ms). */
+const REPO_FILES_TOTAL_LIMIT = 1024 * 1024;
 const REPOMD_LIMIT = 4 * 1024 * 1024;
 const MAX_REPO_FILES = 1000;
+/** Enabled repositories whose metadata is read and that get series of their own; the rest are counted. */
+export const MAX_REPOSITORIES = 100;
+/** Longest alias: it names a directory of the metadata cache. */
+const MAX_ALIAS = 255;
+/** Problems kept per reading of the definitions: a thousand broken files cost a count, not a thousand messages. */
+const MAX_PROBLEMS = 10;
 
 /** Reads zypp.conf and repos.d again only when one of them changed (checked on every scrape). */
 class RepoConfigMemo {
@@ -49,11 +61,23 @@ class RepoConfigMemo {
   }
 }
 
-/** The .repo files of the repositories directory, sorted; missing directory → none. */
+/** The last listing of a repositories directory, by its stamp: a directory of 100,000 entries is not listed on every scrape. */
+const listings = new Map<string, { stamp: string; files: string[] }>();
+
+/** The .repo files of the repositories directory, sorted; a missing directory throws (ENOENT). */
 function repoFiles(dir: string): string[] {
-  return readdirSync(dir)
+  // Adding, removing or renaming an entry changes the directory's modification time.
+  const stamp = statStamp(dir);
+  const last = listings.get(dir);
+  if (stamp !== undefined && last?.stamp === stamp) return last.files;
+  const files = readdirSync(dir)
     .filter((n) => n.endsWith('.repo'))
     .sort();
+  if (stamp !== undefined) {
+    if (listings.size >= 16) listings.clear();
+    listings.set(dir, { stamp, files });
+  }
+  return files;
 }
 
 /** Fingerprint of zypp.conf, the repositories directory and its .repo files. */
@@ -71,13 +95,18 @@ function configStamp(ctx: CollectorContext, dirs: ZyppDirs): string {
 
 function read(ctx: CollectorContext): RepoConfig {
   const problems: string[] = [];
+  let unreported = 0;
+  const problem = (message: string) => {
+    if (problems.length < MAX_PROBLEMS) problems.push(message);
+    else unreported++;
+  };
   let dirs = DEFAULT_ZYPP_DIRS;
   const confPath = rootfsPath(ctx.paths, ZYPP_CONF);
   try {
     const text = readOptionalHostFile(confPath, CONF_LIMIT);
     if (text !== undefined) dirs = parseZyppConf(text, hostView(ctx.paths, confPath));
   } catch (err) {
-    problems.push(describeError(err));
+    problem(describeError(err));
   }
   // Fingerprint first: a file changed while it is read makes the next scrape read it again.
   const stamp = configStamp(ctx, dirs);
@@ -88,29 +117,69 @@ function read(ctx: CollectorContext): RepoConfig {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     // No repos.d: a host without zypp (or without any repository): nothing is enabled.
-    if (code !== 'ENOENT' && code !== 'ENOTDIR') problems.push(`${dirs.reposDir}: ${describeError(err)}`);
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') problem(`${dirs.reposDir}: ${describeError(err)}`);
   }
   if (files.length > MAX_REPO_FILES) {
-    problems.push(`${dirs.reposDir}: more than ${MAX_REPO_FILES} .repo files; the rest are ignored`);
+    problem(`${dirs.reposDir}: more than ${MAX_REPO_FILES} .repo files; the rest are ignored`);
     files = files.slice(0, MAX_REPO_FILES);
   }
-  const repos: RepoDefinition[] = [];
+  // The enabled repositories zypper prefers (lowest priority number, then alias), at most MAX_REPOSITORIES.
+  const best: RepoDefinition[] = [];
+  let enabled = 0;
+  // Every alias defined so far, enabled or not: libzypp refuses a second repository with an alias it already knows.
   const seen = new Set<string>();
-  for (const f of files) {
+  let budget = REPO_FILES_TOTAL_LIMIT;
+  for (const [i, f] of files.entries()) {
     const p = `${reposDirPath}/${f}`;
+    const source = hostView(ctx.paths, p);
     try {
-      for (const r of parseRepoFile(readHostFile(p, CONF_LIMIT), hostView(ctx.paths, p))) {
-        // libzypp refuses a second repository with an alias it already knows.
-        if (seen.has(r.alias)) problems.push(`${hostView(ctx.paths, p)}: repository alias ${JSON.stringify(r.alias)} defined twice; the first wins`);
-        else repos.push(r);
+      const text = readHostFile(p, CONF_LIMIT);
+      budget -= Buffer.byteLength(text);
+      if (budget < 0) {
+        problem(`${dirs.reposDir}: the .repo files hold more than ${REPO_FILES_TOTAL_LIMIT} bytes together; ${files.length - i} of them not read`);
+        break;
+      }
+      let twice = 0;
+      let long = 0;
+      for (const r of parseRepoFile(text, source)) {
+        // No directory can have such a name, so libzypp could not use it; nor is it a label value or a log field.
+        if (r.alias.length > MAX_ALIAS) long++;
+        else if (seen.has(r.alias)) twice++;
+        else if (r.enabled) {
+          enabled++;
+          keepBest(best, r);
+        }
         seen.add(r.alias);
       }
+      if (long > 0) problem(`${source}: ${long} ${long === 1 ? 'section name is' : 'section names are'} longer than ${MAX_ALIAS} characters; not read`);
+      if (twice > 0) problem(`${source}: ${twice} repository ${twice === 1 ? 'alias is' : 'aliases are'} already defined by an earlier file; the first definition wins`);
     } catch (err) {
-      if (!isNotFound(err)) problems.push(describeError(err));
+      if (!isNotFound(err)) problem(describeError(err));
     }
   }
-  repos.sort((a, b) => (a.alias < b.alias ? -1 : a.alias > b.alias ? 1 : 0));
-  return { dirs, repos, problems, stamp };
+  if (unreported > 0) problems.push(`and ${unreported} more problems with the repository definitions`);
+  const ignored = enabled - best.length;
+  if (ignored > 0) {
+    ctx.log.warn('more enabled repositories than the exporter reads; the rest are counted in klp_repositories_ignored', { dir: dirs.reposDir, enabled, read: best.length, ignored });
+  }
+  return { dirs, repos: best.sort(byAlias), ignored, problems, stamp };
+}
+
+const byAlias = (a: RepoDefinition, b: RepoDefinition) => (a.alias < b.alias ? -1 : a.alias > b.alias ? 1 : 0);
+const byPreference = (a: RepoDefinition, b: RepoDefinition) => a.priority - b.priority || byAlias(a, b);
+
+/** Keep `r` in `best` (sorted by preference) when it is among the MAX_REPOSITORIES preferred: linear in the number of repositories. */
+function keepBest(best: RepoDefinition[], r: RepoDefinition): void {
+  if (best.length === MAX_REPOSITORIES && byPreference(r, best[best.length - 1]!) >= 0) return;
+  let lo = 0;
+  let hi = best.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (byPreference(best[mid]!, r) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  best.splice(lo, 0, r);
+  if (best.length > MAX_REPOSITORIES) best.pop();
 }
 
 /** Where an enabled repository's cached repomd.xml is, or undefined when its alias or path cannot name a cache directory. */
@@ -252,7 +321,7 @@ export async function offeredUpdates(ctx: CollectorContext, question: UpdatesQue
     };
     const repomd = repomdPath(ctx, config.dirs, repo);
     if (repomd === undefined) {
-      fail(`alias or path=${JSON.stringify(repo.path)} cannot name a cache directory`);
+      fail('its alias or path= cannot name a cache directory');
       continue;
     }
     const source = hostView(ctx.paths, repomd);
@@ -296,10 +365,10 @@ export async function offeredUpdates(ctx: CollectorContext, question: UpdatesQue
         const repo = config.repos.find((r) => r.enabled && (r.name ?? r.alias) === hit.repository);
         offers.push({ pkg: hit.pkg, repository: repo?.alias ?? hit.repository, priority: repo?.priority ?? 99 });
       }
-      return { repositories, read: 1, failed: 0, complete: config.problems.length === 0, offers, advisories, source: 'zypper' };
+      return { repositories, ignored: config.ignored, read: 1, failed: 0, complete: config.problems.length === 0, offers, advisories, source: 'zypper' };
     } catch (err) {
       ctx.problem(`zypper search: ${describeError(err)}`);
     }
   }
-  return { repositories, read, failed, complete: config.problems.length === 0, offers, advisories, source: 'cache' };
+  return { repositories, ignored: config.ignored, read, failed, complete: config.problems.length === 0, offers, advisories, source: 'cache' };
 }

@@ -4,7 +4,7 @@
 // each section is one repository whose alias is the section name, and the lines after
 // `baseurl=`, `gpgkey=`, `mirrorlist=` or `metalink=` that have no `=` continue that list.
 
-import { ParseError } from '../../errors.js';
+import { FileContentError } from '../../errors.js';
 
 export interface RepoDefinition {
   /** The section name: the repository's alias, which names its cache directories. */
@@ -26,44 +26,64 @@ export interface RepoDefinition {
 export interface IniSection {
   readonly name: string;
   readonly entries: ReadonlyMap<string, string>;
+  /** The line of each entry's (first kept) value, for messages that must name a line and never the value. */
+  readonly lines: ReadonlyMap<string, number>;
 }
 
-/** Lines of an INI file libzypp cannot read make the whole file unreadable for libzypp too. */
-export function parseIni(text: string, source: string, continuationKeys: ReadonlySet<string> = new Set()): IniSection[] {
-  const sections: { name: string; entries: Map<string, string> }[] = [];
-  let current: { name: string; entries: Map<string, string> } | undefined;
+/**
+ * Lines of an INI file libzypp cannot read make the whole file unreadable for libzypp too. The
+ * error names the file, the line and (when it is one of `knownKeys`) the key, never the line's
+ * text: a .repo file's URLs carry access tokens, and a file may be a link to /etc/shadow. Linear in
+ * the file's size however many sections it has (a repeated section name continues that section).
+ */
+export function parseIni(text: string, source: string, continuationKeys: ReadonlySet<string> = new Set(), knownKeys: ReadonlySet<string> = new Set()): IniSection[] {
+  // Maps are made for the sections that have keys only: a file of 100,000 bare sections must not cost 200,000 maps.
+  const sections = new Map<string, { name: string; entries: Map<string, string>; lines: Map<string, number> }>();
+  let current: { name: string; entries: Map<string, string>; lines: Map<string, number> } | undefined;
   let continuing = false;
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.replace(/\r$/, '').trim();
-    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
-    const bad = (why: string) => new ParseError(source, `line ${i + 1}: ${why}: ${JSON.stringify(line.slice(0, 120))}`);
-    if (line.startsWith('[')) {
-      const m = /^\[([^\]]*)\]$/.exec(line);
-      if (!m || m[1]!.trim() === '') throw bad('invalid section header');
-      current = sections.find((s) => s.name === m[1]!.trim());
-      if (!current) {
-        current = { name: m[1]!.trim(), entries: new Map() };
-        sections.push(current);
-      }
+  let line = 0;
+  const bad = (why: string, key?: string) => new FileContentError(source, { line, key: key !== undefined && knownKeys.has(key) ? key : undefined }, why);
+  for (let start = 0; start <= text.length;) {
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = text.length;
+    const trimmed = text.slice(start, end).trim();
+    start = end + 1;
+    line++;
+    if (trimmed === '' || trimmed[0] === '#' || trimmed[0] === ';') continue;
+    if (trimmed[0] === '[') {
+      const close = trimmed.indexOf(']');
+      const name = close === trimmed.length - 1 ? trimmed.slice(1, -1).trim() : '';
+      if (name === '') throw bad('invalid section header');
+      current = sections.get(name);
+      if (!current) sections.set(name, (current = { name, entries: NO_ENTRIES, lines: NO_LINES }));
       continuing = false;
       continue;
     }
-    const eq = line.indexOf('=');
+    const eq = trimmed.indexOf('=');
     if (eq < 0) {
       if (continuing) continue; // one more URL of a multi-line baseurl/gpgkey list
       throw bad('neither a section, a key = value line nor a comment');
     }
-    if (!current) throw bad('key outside of any section');
-    const key = line.slice(0, eq).trim();
+    const key = trimmed.slice(0, eq).trim();
+    if (!current) throw bad('key outside of any section', key);
     if (key === '') throw bad('empty key');
-    const value = line.slice(eq + 1).trim();
+    if (current.entries === NO_ENTRIES) {
+      current.entries = new Map();
+      current.lines = new Map();
+    }
     // A repeated key keeps the first value for URL lists (libzypp: first mirrorlist wins), else the last.
-    if (!(continuationKeys.has(key) && current.entries.has(key))) current.entries.set(key, value);
+    if (!(continuationKeys.has(key) && current.entries.has(key))) {
+      current.entries.set(key, trimmed.slice(eq + 1).trim());
+      current.lines.set(key, line);
+    }
     continuing = continuationKeys.has(key);
   }
-  return sections;
+  return [...sections.values()];
 }
+
+/** The entries of every section without keys (never written to). */
+const NO_ENTRIES: Map<string, string> = new Map();
+const NO_LINES: Map<string, number> = new Map();
 
 /** libzypp's str::strToTrue: 1, yes, true, on, always, + or a non-zero number. */
 export function strToTrue(value: string): boolean {
@@ -74,9 +94,28 @@ export function strToTrue(value: string): boolean {
 
 const URL_KEYS = new Set(['baseurl', 'gpgkey', 'mirrorlist', 'metalink']);
 
+/** The keys of a .repo file libzypp knows (RepoFileReader, RepoInfo::dumpAsIniOn): messages may name these. */
+const REPO_KEYS = new Set([
+  ...URL_KEYS,
+  'name',
+  'enabled',
+  'autorefresh',
+  'priority',
+  'path',
+  'type',
+  'service',
+  'keeppackages',
+  'gpgcheck',
+  'repo_gpgcheck',
+  'pkg_gpgcheck',
+  'mediafileschecksum',
+  'proxy',
+  'targetdistro',
+]);
+
 /** Every repository section of one .repo file. */
 export function parseRepoFile(text: string, source: string): RepoDefinition[] {
-  return parseIni(text, source, URL_KEYS).map(({ name: alias, entries }) => {
+  return parseIni(text, source, URL_KEYS, REPO_KEYS).map(({ name: alias, entries }) => {
     const prio = entries.get('priority');
     const priority = prio !== undefined && /^\d{1,6}$/.test(prio) && Number(prio) > 0 ? Number(prio) : 99;
     const enabled = entries.get('enabled');
@@ -88,7 +127,7 @@ export function parseRepoFile(text: string, source: string): RepoDefinition[] {
       autorefresh: autorefresh === undefined ? false : strToTrue(autorefresh),
       priority,
       path: entries.get('path') || '/',
-      hasUrl: ['baseurl', 'mirrorlist', 'metalink'].some((k) => (entries.get(k) ?? '') !== ''),
+      hasUrl: !!(entries.get('baseurl') || entries.get('mirrorlist') || entries.get('metalink')),
       service: entries.get('service') || undefined,
     };
   });
@@ -123,13 +162,16 @@ export interface ZyppDirs {
 
 export const DEFAULT_ZYPP_DIRS: ZyppDirs = { reposDir: '/etc/zypp/repos.d', metadataDir: '/var/cache/zypp/raw' };
 
+/** The keys of zypp.conf's [main] section that messages may name. */
+const ZYPP_CONF_KEYS = new Set(['cachedir', 'metadatadir', 'reposdir', 'solvfilesdir', 'packagesdir', 'configdir', 'arch', 'servicesdir', 'credentials.global.dir', 'credentials.global.file']);
+
 /** The directories zypp.conf's [main] section moves (`cachedir`, `metadatadir`, `reposdir`); absolute host paths. */
 export function parseZyppConf(text: string, source: string): ZyppDirs {
-  const main = parseIni(text, source).find((s) => s.name === 'main')?.entries;
+  const main = parseIni(text, source, new Set(), ZYPP_CONF_KEYS).find((s) => s.name === 'main');
   const abs = (key: string): string | undefined => {
-    const v = main?.get(key);
+    const v = main?.entries.get(key);
     if (v === undefined || v === '') return undefined;
-    if (!v.startsWith('/')) throw new ParseError(source, `${key} must be an absolute path: ${JSON.stringify(v.slice(0, 120))}`);
+    if (!v.startsWith('/')) throw new FileContentError(source, { line: main!.lines.get(key), key }, 'must be an absolute path');
     return v.replace(/\/+$/, '') || '/';
   };
   const cacheDir = abs('cachedir') ?? '/var/cache/zypp';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ParseError } from '../../../src/errors.js';
+import { FileContentError, ParseError } from '../../../src/errors.js';
 import { escapedAlias, parseRepoFile, parseZyppConf, repoSubPath, strToTrue } from '../../../src/systems/suse/zypp-repos.js';
 
 const SCC = `[SLE_Module_Live_Patching_15_SP6_x86_64:SLE-Module-Live-Patching15-SP6-Updates]
@@ -79,6 +79,38 @@ describe('parseRepoFile', () => {
     expect(() => parseRepoFile(text, '/etc/zypp/repos.d/x.repo')).toThrow(re);
   });
 
+  // Issue 21: `key outside of any section: "baseurl=https://updates.suse.com/…?AaBbCc…"` quoted the access token.
+  const TOKEN = 'AaBbCcDdEeFfGgHhIiJj0123456789';
+  it.each([
+    [`baseurl=https://updates.suse.com/x?${TOKEN}\n[r]\n`, 1, 'baseurl', 'key outside of any section'],
+    [`${TOKEN}=x\n`, 1, undefined, 'key outside of any section'],
+    [`[r]\nname=x\n${TOKEN}\n`, 3, undefined, 'neither a section'],
+    [`[r]\n[${TOKEN}\n`, 2, undefined, 'invalid section header'],
+    [`[r]\n =${TOKEN}\n`, 2, undefined, 'empty key'],
+    ['root:$6$AaBbCcDdEeFfGgHh$IiJj0123456789:19000:0:99999:7:::\n', 1, undefined, 'neither a section'],
+  ])('the error names the file, line and known key, never the content: %j', (text, line, key, problem) => {
+    let err: unknown;
+    try {
+      parseRepoFile(text, '/etc/zypp/repos.d/x.repo');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(FileContentError);
+    const e = err as FileContentError;
+    expect([e.line, e.key]).toEqual([line, key]);
+    expect(e.message).toBe(`/etc/zypp/repos.d/x.repo: line ${line}: ${key ? `key ${key}: ` : ''}${e.message.split(': ').pop()}`);
+    expect(e.message).toContain(problem);
+    for (let i = 0; i + 8 <= TOKEN.length; i++) expect(e.message).not.toContain(TOKEN.slice(i, i + 8));
+    expect(e.message).not.toContain('$6$');
+  });
+
+  it('reads 100,000 sections (a repeated name continues its section, as in libzypp)', () => {
+    const text = Array.from({ length: 100_000 }, (_, i) => `[r${i % 50_000}]\n${i < 50_000 ? 'enabled=0' : 'autorefresh=1'}\n`).join('');
+    const repos = parseRepoFile(text, 'x.repo');
+    expect(repos).toHaveLength(50_000);
+    expect(repos[49_999]).toMatchObject({ alias: 'r49999', enabled: false, autorefresh: true });
+  });
+
   it('gives no repositories for an empty file', () => {
     expect(parseRepoFile('', 'x.repo')).toEqual([]);
     expect(parseRepoFile('# only comments\n\n', 'x.repo')).toEqual([]);
@@ -120,6 +152,7 @@ describe('parseZyppConf', () => {
     expect(parseZyppConf('[main]\ncachedir=/srv/zypp\nmetadatadir=/m\nreposdir=/r\n', 'zypp.conf')).toEqual({ reposDir: '/r', metadataDir: '/m' });
   });
   it('rejects relative directories', () => {
-    expect(() => parseZyppConf('[main]\nreposdir=etc/repos\n', 'zypp.conf')).toThrow(/reposdir must be an absolute path/);
+    expect(() => parseZyppConf('[main]\n\nreposdir=etc/AaBbCcDdEe\n', 'zypp.conf')).toThrow(new FileContentError('zypp.conf', { line: 3, key: 'reposdir' }, 'must be an absolute path'));
+    expect(() => parseZyppConf('[main]\n\nreposdir=etc/AaBbCcDdEe\n', 'zypp.conf')).toThrow('zypp.conf: line 3: key reposdir: must be an absolute path');
   });
 });
