@@ -40,6 +40,14 @@ const WRITE_PIECE = 1024;
  */
 export const MAX_DEPTH = 32;
 
+/**
+ * Most attributes one element may have. rpm-md's richest elements have 7 (updateinfo's
+ * <package name epoch version release arch src> and primary's <rpm:entry name flags epoch ver rel
+ * pre>); saxes collects every attribute of an element before it reports the element, so thousands
+ * of them cost far more per byte than real metadata: refused at the 65th.
+ */
+export const MAX_ATTRIBUTES = 64;
+
 /** A streaming XML reader with a limit on how much text may pass without any markup. */
 abstract class XmlScanner {
   protected readonly parser = new SaxesParser({ xmlns: false, position: true });
@@ -47,6 +55,8 @@ abstract class XmlScanner {
   private text = '';
   private failure: Error | undefined;
   private lastEventAt = 0;
+  /** Attributes of the element being read. */
+  private attributes = 0;
 
   /** The document's root element, once seen. */
   protected root: string | undefined;
@@ -60,8 +70,12 @@ abstract class XmlScanner {
     this.parser.on('error', (err) => {
       this.failure ??= new ParseError(this.source, err.message.replace(/^[^:]*:(\d+:\d+): /, 'line:column $1: '));
     });
+    this.parser.on('attribute', () => {
+      if (++this.attributes > MAX_ATTRIBUTES) throw this.fail(`an element with more than ${MAX_ATTRIBUTES} attributes (line ${this.parser.line})`);
+    });
     this.parser.on('opentag', (tag) => {
       this.lastEventAt = this.parser.position;
+      this.attributes = 0;
       if (this.path.length >= MAX_DEPTH) throw this.fail(`elements nested deeper than ${MAX_DEPTH} (line ${this.parser.line})`);
       this.path.push(tag.name);
       if (this.path.length === 1) {

@@ -177,6 +177,17 @@ describe('architectures and bounds (issues 21 and 23)', () => {
     }
   });
 
+  it('refuses an element with more than 64 attributes at the 65th, whatever the document', () => {
+    const attrs = (n: number) => Array.from({ length: n }, (_, i) => `a${i}="x"`).join(' ');
+    expect(() => scanPrimary(`<metadata><package ${attrs(64)}/></metadata>`)).not.toThrow();
+    for (const make of [() => new PrimaryScanner('p', new Set([LP])), () => new UpdateinfoScanner('u', new Set([LP]))]) {
+      const s = make();
+      const root = s instanceof PrimaryScanner ? 'metadata' : 'updates';
+      // Thousands of attributes in elements that close again: refused at the first such element, not parsed on.
+      expect(() => s.write(`<${root}>` + `<a ${attrs(5000)}/>`.repeat(20))).toThrow(/more than 64 attributes \(line 1\)/);
+    }
+  });
+
   it('keeps each edition once and the newest 64 of a name, and refuses more than 10,000 entries of one name', () => {
     const s = new PrimaryScanner('primary.xml', new Set([LP]));
     s.write('<metadata>');
