@@ -1,8 +1,6 @@
 // Typed errors. Every failure the exporter reports carries the facts an operator needs
 // (which file, which command, which key) in its message.
 
-import { shownPath } from './host/paths.js';
-
 /** Base class of every error the exporter raises on purpose. */
 export class ExporterError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -22,13 +20,13 @@ export class ParseError extends ExporterError {
 
 /**
  * A host file that could not be read (missing, permission denied, not a regular file, too large, too slow).
- * `path` is the path opened; the message names the file as the host sees it (host/paths.ts shownPath).
+ * `path` is the path opened; the scraper reports the message as the host sees it (host/paths.ts hostMessage).
  */
 export class FileReadError extends ExporterError {
   readonly path: string;
   readonly code: string | undefined;
   constructor(path: string, reason: string, code?: string) {
-    super(`${shownPath(path)}: ${reason}`);
+    super(`${path}: ${reason}`);
     this.path = path;
     this.code = code;
   }

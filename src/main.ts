@@ -56,7 +56,7 @@ function textfileError(file: string, err: unknown): ExporterError {
 
 /**
  * The host root, for the log line of the start: errors name host files as the host sees them
- * (host/paths.ts shownPath), so the root path they are under is said once, there.
+ * (host/paths.ts hostMessage), so the root path they are under is said once, there.
  */
 function hostRoot(config: Config): { rootfs?: string } {
   const { rootfs } = resolveHostPaths(config.path);

@@ -1,7 +1,6 @@
 // Host paths. Every file the exporter reads goes through one of these helpers, so that the
 // exporter can read a host mounted under a root path (a container) or a fixture tree (tests).
 
-import { AsyncLocalStorage } from 'node:async_hooks';
 import path from 'node:path';
 
 export interface HostPaths {
@@ -49,20 +48,27 @@ export function hostView(paths: HostPaths, p: string): string {
   return p.startsWith(`${paths.rootfs}/`) ? p.slice(paths.rootfs.length) : p;
 }
 
-/** The host being read: set by the scraper around a collection, so every error names files alike. */
-const reading = new AsyncLocalStorage<HostPaths>();
-
-/** Run `fn` (and whatever it awaits) reading the host at `paths`: see shownPath. */
-export function withHostPaths<T>(paths: HostPaths, fn: () => T): T {
-  return reading.run(paths, fn);
+/**
+ * A message (an error, a command's stderr) as the host sees it: every path under the root named
+ * without the root, at a path boundary, as hostView names one path. The scraper passes every
+ * problem it reports through it, so all collectors name files alike whoever built the message (the
+ * root path is said once, at start-up).
+ */
+export function hostMessage(paths: HostPaths, message: string): string {
+  if (paths.rootfs === '/' || !message.includes(paths.rootfs)) return message;
+  return message.replace(rootPattern(paths.rootfs), '$1/');
 }
 
-/**
- * A file's path as errors name it: inside the host (hostView) while a host is being read, so that
- * every collector names a file the same way, as the host sees it (the root path is logged once, at
- * start-up); as given elsewhere.
- */
-export function shownPath(p: string): string {
-  const paths = reading.getStore();
-  return paths === undefined ? p : hostView(paths, p);
+const rootPatterns = new Map<string, RegExp>();
+
+/** The root path where a path starts (not inside a longer name) and ends (a "/" or not a name character). */
+function rootPattern(rootfs: string): RegExp {
+  let re = rootPatterns.get(rootfs);
+  if (!re) {
+    const escaped = rootfs.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    re = new RegExp(`(^|[^\\w./~-])${escaped}(?:/|(?=[^\\w.~-])|$)`, 'g');
+    if (rootPatterns.size < 16) rootPatterns.set(rootfs, re);
+  }
+  re.lastIndex = 0;
+  return re;
 }

@@ -7,7 +7,7 @@ import type { Config } from '../config/config.js';
 import { describeError } from '../errors.js';
 import { commandNotFound, type CommandPaths } from '../host/commands.js';
 import { runCommand } from '../host/exec.js';
-import { withHostPaths, type HostPaths } from '../host/paths.js';
+import { hostMessage, type HostPaths } from '../host/paths.js';
 import type { Logger } from '../log.js';
 import type { LivePatchSystem } from '../systems/system.js';
 import { CachedValue, type Attempt } from './cache.js';
@@ -66,8 +66,7 @@ export class Scraper {
     // the same poll joins this collection (the host reads are synchronous: started at once, a
     // collection would be over before the next socket is read).
     const promise = new Promise<void>((resolve) => setImmediate(resolve))
-      // Files are named as the host sees them in every error of the collection (host/paths.ts shownPath).
-      .then(() => withHostPaths(this.deps.paths, () => this.collectOnce(deadline)))
+      .then(() => this.collectOnce(deadline))
       .finally(() => {
         clearTimeout(timer);
         this.inflight = undefined;
@@ -181,7 +180,8 @@ export class Scraper {
   }
 
   private report(name: CollectorName, problems: string[]): void {
-    for (const p of problems) this.deps.log.error('collector failed', { collector: name, err: p });
+    // Host files named as the host sees them, whoever built the message (the root is said at start-up).
+    for (const p of problems) this.deps.log.error('collector failed', { collector: name, err: hostMessage(this.deps.paths, p) });
   }
 
   /** Every enabled collector, in the declared order; each sees what the ones before it found. */

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { FileReadError } from '../../src/errors.js';
 import { readHostFile, readOptionalHostFile, SMALL_FILE_LIMIT } from '../../src/host/files.js';
-import { hostView, resolveHostPaths, withHostPaths } from '../../src/host/paths.js';
+import { hostMessage, hostView, resolveHostPaths } from '../../src/host/paths.js';
 
 let dir: string;
 const file = (name: string, content: string | Buffer) => {
@@ -58,20 +58,18 @@ describe('readHostFile', () => {
 });
 
 describe('errors name host files as the host sees them', () => {
-  it('while a host is being read, an error names the path inside the host, without the root path', async () => {
-    const paths = resolveHostPaths({ rootfs: dir, sysfs: '/sys', procfs: '/proc' });
-    mkdirSync(path.join(dir, 'etc'), { recursive: true });
-    const read = () => readHostFile(path.join(dir, 'etc/missing'));
-    expect(() => withHostPaths(paths, read)).toThrow(/^\/etc\/missing: no such file$/);
-    // Also after an await (the cached collectors read asynchronously), and the error keeps the path it opened.
-    const later = withHostPaths(paths, async () => {
-      await new Promise((resolve) => setImmediate(resolve));
-      return read();
-    });
-    await expect(later).rejects.toThrow(/^\/etc\/missing: no such file$/);
-    await expect(later).rejects.toMatchObject({ path: path.join(dir, 'etc/missing') });
-    // Outside a host's collection (no root known): the path as opened.
-    expect(read).toThrow(`${dir}/etc/missing: no such file`);
+  it('a reported message names every path under the root as the host sees it, at path boundaries only', () => {
+    const paths = resolveHostPaths({ rootfs: '/host', sysfs: '/sys', procfs: '/proc' });
+    expect(hostMessage(paths, '/host/etc/missing: no such file')).toBe('/etc/missing: no such file');
+    expect(hostMessage(paths, 'repository "a": /host/var/cache/zypp/raw/a/repodata/repomd.xml: too large')).toBe('repository "a": /var/cache/zypp/raw/a/repodata/repomd.xml: too large');
+    // rpm's own stderr, two paths, and the root alone.
+    expect(hostMessage(paths, 'error: cannot open Packages database in /host/var/lib/rpm (from /host)')).toBe('error: cannot open Packages database in /var/lib/rpm (from /)');
+    // Not inside a longer name, nor a path that merely starts like the root.
+    expect(hostMessage(paths, '/hostile/etc/x and /mnt/host/etc and /host.d/x')).toBe('/hostile/etc/x and /mnt/host/etc and /host.d/x');
+    // A root with characters special to regular expressions.
+    const odd = resolveHostPaths({ rootfs: '/tmp/a+b (1)', sysfs: '/sys', procfs: '/proc' });
+    expect(hostMessage(odd, '/tmp/a+b (1)/etc/os-release: not a regular file')).toBe('/etc/os-release: not a regular file');
+    expect(hostMessage(resolveHostPaths({ rootfs: '/', sysfs: '/sys', procfs: '/proc' }), '/etc/x')).toBe('/etc/x');
   });
 
   it('hostView strips the root only at a path boundary', () => {
