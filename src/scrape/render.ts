@@ -38,7 +38,7 @@ export async function renderMetrics(s: Snapshot, d: Status, o: RenderOptions): P
   });
   set(gauge('klp_exporter_config_last_reload_successful', 'Whether the last configuration reload attempt was successful.'), o.configReloadSuccessful ? 1 : 0);
 
-  const available = gauge('klp_exporter_command_available', 'Whether the command was found on PATH at start-up (1) or not (0).', ['command']);
+  const available = gauge('klp_exporter_command_available', 'Whether the command was found in --exec.path at start-up (1) or not (0).', ['command']);
   for (const c of o.commandNames) set(available, s.commands[c] ? 1 : 0, { command: c });
   const runs = new Counter({ name: 'klp_exporter_command_runs_total', help: 'Commands started by the exporter since it started.', labelNames: ['command'], registers: [reg] });
   for (const c of o.commandNames) if (s.commands[c]) runs.inc({ command: c }, o.commandRuns.get(c) ?? 0);
