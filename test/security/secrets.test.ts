@@ -59,12 +59,11 @@ function link(s: Scenario, rel: string, target: string): void {
   symlinkSync(target, p);
 }
 
-/** Run the exporter on `s` as a process with ENV, scrape twice, stop; everything it wrote and served. */
-async function run(s: Scenario, extra: string[] = []): Promise<string> {
+/** The exporter on `s` as a process with ENV, once /-/healthy answers: its URL, what it wrote so far, and a stop that waits for its last output. */
+async function start(s: Scenario, extra: string[]): Promise<{ url: string; output: () => string; stop: () => Promise<void> }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [MAIN, `--web.listen-address=127.0.0.1:${port}`, ...scenarioArgs(s, ['--log.level=debug', ...extra])], { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN, `--web.listen-address=127.0.0.1:${port}`, ...scenarioArgs(s, extra)], { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  let served = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise((resolve) => child.once('close', resolve)); // after the last output
@@ -79,10 +78,23 @@ async function run(s: Scenario, extra: string[] = []): Promise<string> {
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  for (let i = 0; i < 2; i++) served += await (await fetch(`${url}/metrics`)).text();
-  child.kill('SIGTERM');
-  await exited;
-  return out + served;
+  return {
+    url,
+    output: () => out,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Run the exporter on `s` as a process with ENV, scrape twice, stop; everything it wrote and served. */
+async function run(s: Scenario, extra: string[] = []): Promise<string> {
+  const e = await start(s, ['--log.level=debug', ...extra]);
+  let served = '';
+  for (let i = 0; i < 2; i++) served += await (await fetch(`${e.url}/metrics`)).text();
+  await e.stop();
+  return e.output() + served;
 }
 
 describe('repository definitions, zypp.conf and lifecycle data that hold or point at secrets', () => {
@@ -214,27 +226,9 @@ describe('config files that hold or point at secrets (--config.check, start-up a
     const w = path.join(tmp, 'reload-web.yml');
     writeFileSync(f, 'log:\n  level: debug\n');
     writeFileSync(w, 'http_server_config:\n  headers:\n    X-Frame-Options: deny\n');
-    const port = await freePort();
-    const child = spawn(process.execPath, [MAIN, `--web.listen-address=127.0.0.1:${port}`, ...scenarioArgs(s, ['--web.enable-lifecycle', `--config.file=${f}`, `--web.config.file=${w}`])], {
-      env: ENV,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
+    const e = await start(s, ['--web.enable-lifecycle', `--config.file=${f}`, `--web.config.file=${w}`]);
+    const url = e.url;
     let served = '';
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    const closed = new Promise((resolve) => child.once('close', resolve));
-    cleanups.push(() => child.kill('SIGKILL'));
-    const url = `http://127.0.0.1:${port}`;
-    for (const until = Date.now() + 15_000; ;) {
-      if (child.exitCode !== null || Date.now() > until) throw new Error(`exporter did not start: ${out}`);
-      try {
-        if ((await fetch(`${url}/-/healthy`)).ok) break;
-      } catch {
-        // not yet
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
     for (const [file, target] of [
       [f, '/proc/self/environ'],
       [f, fakeShadow],
@@ -251,9 +245,8 @@ describe('config files that hold or point at secrets (--config.check, start-up a
       writeFileSync(file, keep);
     }
     served += await (await fetch(`${url}/metrics`)).text();
-    child.kill('SIGTERM');
-    await closed;
-    expect(out).toContain('configuration reload failed');
-    expectNoSecret(out + served);
+    await e.stop();
+    expect(e.output()).toContain('configuration reload failed');
+    expectNoSecret(e.output() + served);
   }, 60_000);
 });
